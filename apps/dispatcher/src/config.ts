@@ -1,0 +1,26 @@
+import { envPort, parseEnv, runtimeSettingsSchema } from '@hookstream/app-runtime';
+import { kafkaSettingsFrom, kafkaSettingsSchema, type KafkaSettings } from '@hookstream/kafka';
+
+const schema = runtimeSettingsSchema.extend(kafkaSettingsSchema.shape).extend({
+  PORT: envPort(3001),
+});
+
+export interface DispatcherConfig {
+  readonly isLocal: boolean;
+  readonly logLevel: string;
+  readonly host: string;
+  /** Health and metrics only. */
+  readonly port: number;
+  readonly kafka: KafkaSettings;
+}
+
+export function loadDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
+  const parsed = parseEnv(schema, env);
+  return Object.freeze({
+    isLocal: parsed.HOOKSTREAM_LOCAL,
+    logLevel: parsed.LOG_LEVEL,
+    host: parsed.HOST,
+    port: parsed.PORT,
+    kafka: kafkaSettingsFrom(parsed),
+  });
+}

@@ -1,0 +1,43 @@
+import { envPort, parseEnv, runtimeSettingsSchema } from '@hookstream/app-runtime';
+import { kafkaSettingsFrom, kafkaSettingsSchema, type KafkaSettings } from '@hookstream/kafka';
+import { z } from 'zod';
+
+const LOCAL_ADMIN_TOKEN = 'dev-admin-token';
+
+const schema = runtimeSettingsSchema
+  .extend(kafkaSettingsSchema.shape)
+  .extend({
+    PORT: envPort(3000),
+    GRPC_PORT: envPort(50051),
+    DATABASE_URL: z.string().default('postgres://hookstream:hookstream@127.0.0.1:5432/hookstream'),
+    ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  })
+  .refine((env) => env.HOOKSTREAM_LOCAL || env.ADMIN_TOKEN !== undefined, {
+    path: ['ADMIN_TOKEN'],
+    message: 'ADMIN_TOKEN is required outside local mode (HOOKSTREAM_LOCAL=1)',
+  });
+
+export interface ProducerConfig {
+  readonly isLocal: boolean;
+  readonly logLevel: string;
+  readonly host: string;
+  readonly port: number;
+  readonly grpcPort: number;
+  readonly databaseUrl: string;
+  readonly adminToken: string;
+  readonly kafka: KafkaSettings;
+}
+
+export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
+  const parsed = parseEnv(schema, env);
+  return Object.freeze({
+    isLocal: parsed.HOOKSTREAM_LOCAL,
+    logLevel: parsed.LOG_LEVEL,
+    host: parsed.HOST,
+    port: parsed.PORT,
+    grpcPort: parsed.GRPC_PORT,
+    databaseUrl: parsed.DATABASE_URL,
+    adminToken: parsed.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN,
+    kafka: kafkaSettingsFrom(parsed),
+  });
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/** A bad or missing setting: the app refuses to start and says which one. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses env against a schema into a frozen value, or throws a ConfigError naming every bad variable. */
+export function parseEnv<Schema extends z.ZodType>(schema: Schema, env: NodeJS.ProcessEnv): Readonly<z.output<Schema>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(`invalid configuration:\n${z.prettifyError(result.error)}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/** `1`/`true`/`yes` and `0`/`false`/`no`/empty; anything else is an error, not a silent false. */
+export const envFlag = z
+  .enum(['1', 'true', 'yes', '0', 'false', 'no', ''])
+  .default('')
+  .transform((value) => ['1', 'true', 'yes'].includes(value));
+
+export const envPort = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const runtimeSettingsSchema = z.object({
+  /** Local mode: `npm start`, the tests and the bench. Relaxes what API.md says it relaxes, nothing else. */
+  HOOKSTREAM_LOCAL: envFlag,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().default('0.0.0.0'),
+});

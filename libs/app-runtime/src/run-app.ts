@@ -1,0 +1,61 @@
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createLogger, PinoNestLogger, type Logger } from '@hookstream/observability';
+import { ConfigError } from './env';
+
+export interface AppComposition {
+  readonly module: DynamicModule;
+  /** Closed in order after the HTTP server stops (consumers first, then clients, then pools). */
+  readonly closeables: readonly (() => Promise<unknown>)[];
+}
+
+export interface RunAppOptions {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  /** The composition root: connects clients, builds the app module. */
+  compose(logger: Logger): Promise<AppComposition>;
+}
+
+/** Starts one hookstream app: its composition, its HTTP port, an orderly stop on SIGTERM/SIGINT. */
+export async function runApp(options: RunAppOptions): Promise<void> {
+  const logger = createLogger(options.name, options.logLevel);
+  let composition: AppComposition;
+  try {
+    composition = await options.compose(logger);
+  } catch (error) {
+    logger.fatal({ err: error }, `${options.name} could not start`);
+    process.exit(1);
+  }
+  const app = await NestFactory.create(composition.module, { logger: new PinoNestLogger(logger) });
+  await app.listen(options.port, options.host);
+  logger.info({ port: options.port }, `${options.name} listening on ${await app.getUrl()}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${options.name} stopping`);
+    await app.close();
+    for (const close of composition.closeables) {
+      await close().catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
+    }
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Parses configuration before anything starts; a bad value ends the process with a clear message. */
+export function loadOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

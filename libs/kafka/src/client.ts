@@ -1,0 +1,29 @@
+import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { KafkaSettings } from './kafka-settings';
+
+const pinoLevel: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** kafkajs logs through the app's pino logger, as structured fields. */
+function pinoLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, ...fields } = log;
+      logger[pinoLevel[level] ?? 'info']({ kafka: namespace, ...fields }, message);
+    };
+}
+
+export function createKafka(settings: KafkaSettings, clientId: string, logger: Logger): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [...settings.brokers],
+    logLevel: logLevel.WARN,
+    logCreator: pinoLogCreator(logger),
+    retry: { initialRetryTime: 100, retries: 8 },
+  });
+}

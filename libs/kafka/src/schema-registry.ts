@@ -1,0 +1,34 @@
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+
+export type { SchemaRegistry };
+
+/**
+ * Every subject is BACKWARD_TRANSITIVE, the same as the registry's global default: the client
+ * compares the level it passes with the subject's and refuses a mismatch.
+ */
+export const SUBJECT_COMPATIBILITY = COMPATIBILITY.BACKWARD_TRANSITIVE;
+
+export function createSchemaRegistry(url: string): SchemaRegistry {
+  return new SchemaRegistry({ host: url });
+}
+
+/** Subject name under Confluent's TopicRecordNameStrategy: `<topic>-<record full name>`. */
+export function subjectFor(topic: string, schema: Readonly<Record<string, unknown>>): string {
+  const name = String(schema['name']);
+  const namespace = schema['namespace'];
+  return `${topic}-${typeof namespace === 'string' && !name.includes('.') ? `${namespace}.${name}` : name}`;
+}
+
+/** Registers an Avro schema under its subject (a no-op when already registered) and returns its id. */
+export async function registerAvroSchema(
+  registry: SchemaRegistry,
+  topic: string,
+  schema: Readonly<Record<string, unknown>>,
+): Promise<{ id: number; subject: string }> {
+  const subject = subjectFor(topic, schema);
+  const { id } = await registry.register(
+    { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+    { subject, compatibility: SUBJECT_COMPATIBILITY },
+  );
+  return { id, subject };
+}
