@@ -6,6 +6,7 @@ import { ensureBinaries, ensureJava } from './stack/binaries.mjs';
 import { loadConfig, StackError } from './stack/config.mjs';
 import { kafka } from './stack/kafka.mjs';
 import { postgres } from './stack/postgres.mjs';
+import { assertPortFree } from './stack/processes.mjs';
 import { registry } from './stack/registry.mjs';
 
 // Start order; `down` goes the other way. The registry keeps its schemas in Postgres.
@@ -25,18 +26,24 @@ export async function up(config) {
     console.log('stack: already up');
     return;
   }
+  // Every port first, so a taken one is said before anything starts.
+  for (const service of services) {
+    for (const [port, what, envHint] of service.ports(config)) await assertPortFree(port, what, envHint);
+  }
   ensureJava(config);
   ensureBinaries(config);
   for (const service of services) {
     const started = Date.now();
     const wasReady = before.find((row) => row.service === service.name).ready;
     await service.up(config);
-    console.log(`stack: ${service.name} ${wasReady ? 'already up' : `up in ${((Date.now() - started) / 1000).toFixed(1)}s`}`);
+    console.log(
+      `stack: ${service.name} ${wasReady ? 'already up' : `up in ${((Date.now() - started) / 1000).toFixed(1)}s`}`,
+    );
   }
 }
 
-export async function down(config) {
-  for (const service of [...services].reverse()) {
+export async function down(config, only = services.map((service) => service.name)) {
+  for (const service of [...services].reverse().filter((s) => only.includes(s.name))) {
     const stopped = await service.down(config);
     console.log(`stack: ${service.name} ${stopped === undefined ? 'was not started by this stack' : 'stopped'}`);
   }
@@ -48,16 +55,20 @@ async function main(command) {
     case 'up':
       await up(config);
       break;
-    case 'down':
-      await down(config);
+    case 'down': {
+      const only = process.argv.indexOf('--only');
+      await down(config, only > 0 ? process.argv[only + 1].split(',') : undefined);
       break;
+    }
     case 'status': {
       const rows = await status(config);
       if (process.argv.includes('--json')) {
         console.log(JSON.stringify(rows));
       } else {
         for (const row of rows) {
-          console.log(`${row.service.padEnd(9)} ${row.ready ? 'ready' : 'down '}  port ${row.port}  ${row.pid ? `pid ${row.pid}` : ''}`);
+          console.log(
+            `${row.service.padEnd(9)} ${row.ready ? 'ready' : 'down '}  port ${row.port}  ${row.pid ? `pid ${row.pid}` : ''}`,
+          );
         }
       }
       // Like systemctl: 3 means "not running".
@@ -65,7 +76,9 @@ async function main(command) {
       break;
     }
     default:
-      throw new StackError(`usage: node scripts/stack.mjs up|down|status [--json]`);
+      throw new StackError(
+        `usage: node scripts/stack.mjs up | down [--only postgres,kafka,registry] | status [--json]`,
+      );
   }
 }
 

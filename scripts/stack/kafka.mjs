@@ -4,7 +4,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaLibs } from './binaries.mjs';
 import {
-  assertPortFree,
   isPortOpen,
   logFileOf,
   pidFileOf,
@@ -69,13 +68,20 @@ export const kafka = {
     return { pid, port: config.kafka.port, ready };
   },
 
+  ports(config) {
+    return runningPid(pidFileOf(config, 'kafka')) !== undefined
+      ? []
+      : [
+          [config.kafka.port, 'Kafka', 'KAFKA_BROKERS=127.0.0.1:<port>'],
+          [config.kafka.controllerPort, 'Kafka controller', 'KAFKA_CONTROLLER_PORT'],
+        ];
+  },
+
   async up(config) {
     const pidFile = pidFileOf(config, 'kafka');
     const logFile = logFileOf(config, 'kafka');
     let pid = runningPid(pidFile);
     if (pid === undefined) {
-      await assertPortFree(config.kafka.port, 'Kafka', 'KAFKA_BROKERS=127.0.0.1:<port>');
-      await assertPortFree(config.kafka.controllerPort, 'Kafka controller', 'KAFKA_CONTROLLER_PORT');
       const home = join(config.stackDir, 'kafka');
       const dataDir = join(home, 'data');
       mkdirSync(dataDir, { recursive: true });

@@ -5,14 +5,25 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, wr
 import { join } from 'node:path';
 import { aptInstall } from './binaries.mjs';
 import { StackError } from './config.mjs';
-import { assertPortFree, logFileOf, pidFileOf, run, runOrFail, runningPid, stopPid, waitUntilReady } from './processes.mjs';
+import {
+  assertPortFree,
+  logFileOf,
+  pidFileOf,
+  run,
+  runOrFail,
+  runningPid,
+  stopPid,
+  waitUntilReady,
+} from './processes.mjs';
 
 const asPostgres = (command, args) =>
   process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 
 function pgBin(tool) {
   const versions = existsSync('/usr/lib/postgresql')
-    ? readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))
+    ? readdirSync('/usr/lib/postgresql')
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
     : [];
   if (versions.length === 0) return undefined;
   return join('/usr/lib/postgresql', versions[0], 'bin', tool);
@@ -105,7 +116,6 @@ async function upPrivate(config) {
   const data = privateData(config);
   const logFile = logFileOf(config, 'postgres');
   if (runningPid(pidFileOf(config, 'postgres')) !== undefined) return;
-  await assertPortFree(config.postgres.port, 'PostgreSQL', 'DATABASE_URL');
   mkdirSync(home, { recursive: true });
   mkdirSync(config.logDir, { recursive: true });
   if (process.getuid?.() === 0) {
@@ -116,11 +126,31 @@ async function upPrivate(config) {
     runOrFail('chown', ['postgres', logFile]);
   }
   if (!existsSync(join(data, 'PG_VERSION'))) {
-    const [command, args] = asPostgres(pgBin('initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale']);
+    const [command, args] = asPostgres(pgBin('initdb'), [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-locale',
+    ]);
     runOrFail(command, args, { cwd: '/' });
   }
   const options = `-c port=${config.postgres.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${home} -c fsync=off`;
-  const [command, args] = asPostgres(pgBin('pg_ctl'), ['-D', data, '-l', logFile, '-w', '-t', '60', '-o', options, 'start']);
+  const [command, args] = asPostgres(pgBin('pg_ctl'), [
+    '-D',
+    data,
+    '-l',
+    logFile,
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    options,
+    'start',
+  ]);
   runOrFail(command, args, { cwd: '/' });
   const pid = readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0].trim();
   writeFileSync(pidFileOf(config, 'postgres'), `${pid}\n`);
@@ -137,6 +167,13 @@ export const postgres = {
           ? 'system'
           : undefined;
     return { pid, port: config.postgres.port, ready: pgBin('pg_isready') !== undefined && isReady(config) };
+  },
+
+  // The machine's cluster is checked when it is started (upSystem): it may legitimately be up already.
+  ports(config) {
+    return config.postgres.mode === 'private' && runningPid(pidFileOf(config, 'postgres')) === undefined
+      ? [[config.postgres.port, 'PostgreSQL', 'DATABASE_URL']]
+      : [];
   },
 
   async up(config) {
@@ -160,4 +197,3 @@ export const postgres = {
     return `${version}/${name}`;
   },
 };
-

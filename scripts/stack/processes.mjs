@@ -96,7 +96,9 @@ export async function waitUntilReady({ name, pid, logFile, timeoutMs, probe }) {
     if (await probe().catch(() => false)) return;
     await delay(250);
   }
-  throw new StackError(`${name} was not ready within ${timeoutMs / 1000}s. Last lines of ${logFile}:\n${tail(logFile)}`);
+  throw new StackError(
+    `${name} was not ready within ${timeoutMs / 1000}s. Last lines of ${logFile}:\n${tail(logFile)}`,
+  );
 }
 
 export function tail(file, lines = 25) {
@@ -115,7 +117,9 @@ export function run(command, args, options = {}) {
 export function runOrFail(command, args, options = {}) {
   const result = run(command, args, options);
   if (result.status !== 0) {
-    throw new StackError(`${command} ${args.join(' ')} failed (exit ${result.status}):\n${(result.stderr || result.stdout || '').trim()}`);
+    throw new StackError(
+      `${command} ${args.join(' ')} failed (exit ${result.status}):\n${(result.stderr || result.stdout || '').trim()}`,
+    );
   }
   return result.stdout;
 }

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { registryHome } from './binaries.mjs';
-import { assertPortFree, logFileOf, pidFileOf, runningPid, startDetached, stopPid, waitUntilReady } from './processes.mjs';
+import { logFileOf, pidFileOf, runningPid, startDetached, stopPid, waitUntilReady } from './processes.mjs';
 
 async function answers(url) {
   const response = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) });
@@ -18,12 +18,19 @@ export const registry = {
     return { pid, port: config.registry.port, ready };
   },
 
+  ports(config) {
+    return runningPid(pidFileOf(config, 'registry')) !== undefined
+      ? []
+      : [
+          [config.registry.port, 'schema registry', 'SCHEMA_REGISTRY_URL'],
+          [config.registry.managementPort, 'schema registry management', 'REGISTRY_MANAGEMENT_PORT'],
+        ];
+  },
+
   async up(config) {
     const pidFile = pidFileOf(config, 'registry');
     let pid = runningPid(pidFile);
     if (pid === undefined) {
-      await assertPortFree(config.registry.port, 'schema registry', 'SCHEMA_REGISTRY_URL');
-      await assertPortFree(config.registry.managementPort, 'schema registry management', 'REGISTRY_MANAGEMENT_PORT');
       const { postgres } = config;
       const workDir = join(config.stackDir, 'registry');
       mkdirSync(workDir, { recursive: true });

@@ -1,8 +1,8 @@
-import { envPort, parseEnv, runtimeSettingsSchema } from '@hookstream/app-runtime';
+import { envPort, parseEnv, runtimeSettingsSchema } from '@hookstream/settings';
 import { kafkaSettingsFrom, kafkaSettingsSchema, type KafkaSettings } from '@hookstream/kafka';
 
 const schema = runtimeSettingsSchema.extend(kafkaSettingsSchema.shape).extend({
-  PORT: envPort(3001),
+  DISPATCHER_PORT: envPort(3001),
 });
 
 export interface DispatcherConfig {
@@ -20,7 +20,7 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
     isLocal: parsed.HOOKSTREAM_LOCAL,
     logLevel: parsed.LOG_LEVEL,
     host: parsed.HOST,
-    port: parsed.PORT,
+    port: parsed.DISPATCHER_PORT,
     kafka: kafkaSettingsFrom(parsed),
   });
 }

@@ -1,4 +1,4 @@
-import { envPort, parseEnv, runtimeSettingsSchema } from '@hookstream/app-runtime';
+import { envPort, parseEnv, runtimeSettingsSchema } from '@hookstream/settings';
 import { kafkaSettingsFrom, kafkaSettingsSchema, type KafkaSettings } from '@hookstream/kafka';
 import { z } from 'zod';
 

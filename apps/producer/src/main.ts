@@ -19,7 +19,11 @@ void runApp({
     return {
       module: ProducerModule.forRoot({
         metrics: createMetricsRegistry('producer'),
-        readinessChecks: [kafkaReadiness(admin), schemaRegistryReadiness(config.kafka.registryUrl), postgresReadiness(pool)],
+        readinessChecks: [
+          kafkaReadiness(admin),
+          schemaRegistryReadiness(config.kafka.registryUrl),
+          postgresReadiness(pool),
+        ],
       }),
       closeables: [() => admin.disconnect(), () => pool.end()],
     };

@@ -1,8 +1,8 @@
-import { envPort, parseEnv, runtimeSettingsSchema } from '@hookstream/app-runtime';
+import { envPort, parseEnv, runtimeSettingsSchema } from '@hookstream/settings';
 import { kafkaSettingsFrom, kafkaSettingsSchema, type KafkaSettings } from '@hookstream/kafka';
 
 const schema = runtimeSettingsSchema.extend(kafkaSettingsSchema.shape).extend({
-  PORT: envPort(3002),
+  RETRY_SCHEDULER_PORT: envPort(3002),
 });
 
 export interface RetrySchedulerConfig {
@@ -20,7 +20,7 @@ export function loadRetrySchedulerConfig(env: NodeJS.ProcessEnv): RetryScheduler
     isLocal: parsed.HOOKSTREAM_LOCAL,
     logLevel: parsed.LOG_LEVEL,
     host: parsed.HOST,
-    port: parsed.PORT,
+    port: parsed.RETRY_SCHEDULER_PORT,
     kafka: kafkaSettingsFrom(parsed),
   });
 }

@@ -1,7 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createLogger, PinoNestLogger, type Logger } from '@hookstream/observability';
-import { ConfigError } from './env';
+import { ConfigError } from '@hookstream/settings';
 
 export interface AppComposition {
   readonly module: DynamicModule;

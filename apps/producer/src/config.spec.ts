@@ -1,0 +1,35 @@
+import { ConfigError } from '@hookstream/settings';
+import { loadProducerConfig } from './config';
+
+describe('producer configuration', () => {
+  it('refuses to start outside local mode without ADMIN_TOKEN', () => {
+    expect(() => loadProducerConfig({})).toThrow(ConfigError);
+    expect(() => loadProducerConfig({})).toThrow(/ADMIN_TOKEN is required outside local mode/);
+  });
+
+  it('defaults the admin token in local mode only', () => {
+    expect(loadProducerConfig({ HOOKSTREAM_LOCAL: '1' }).adminToken).toBe('dev-admin-token');
+    const token = 'a-long-production-admin-token';
+    expect(loadProducerConfig({ ADMIN_TOKEN: token }).adminToken).toBe(token);
+  });
+
+  it('uses the ports and URLs of API.md by default', () => {
+    const config = loadProducerConfig({ HOOKSTREAM_LOCAL: '1' });
+    expect(config).toMatchObject({
+      port: 3000,
+      grpcPort: 50051,
+      databaseUrl: 'postgres://hookstream:hookstream@127.0.0.1:5432/hookstream',
+      kafka: {
+        brokers: ['127.0.0.1:9092'],
+        registryUrl: 'http://127.0.0.1:8081/apis/ccompat/v7',
+        topicPrefix: 'hookstream',
+      },
+    });
+  });
+
+  it('names each bad variable', () => {
+    expect(() => loadProducerConfig({ HOOKSTREAM_LOCAL: 'maybe' })).toThrow(/HOOKSTREAM_LOCAL/);
+    expect(() => loadProducerConfig({ HOOKSTREAM_LOCAL: '1', PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadProducerConfig({ HOOKSTREAM_LOCAL: '1', KAFKA_BROKERS: 'nohostport' })).toThrow(/KAFKA_BROKERS/);
+  });
+});

@@ -1,0 +1,45 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// Only the lib for an external system imports its client; the domain imports no framework.
+const onlyIn = (owner, packages) => ({
+  files: ['apps/**/*.ts', 'libs/**/*.ts'],
+  ignores: [`libs/${owner}/**`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      { paths: packages.map((name) => ({ name, message: `only libs/${owner} imports ${name}` })) },
+    ],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.stack/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      // Nest's dependency injection reads constructor types at run time, so those imports must stay values.
+      '@typescript-eslint/consistent-type-imports': 'off',
+    },
+  },
+  {
+    files: ['scripts/**/*.mjs', 'eslint.config.mjs', 'jest.config.js'],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        fetch: 'readonly',
+        AbortSignal: 'readonly',
+        setTimeout: 'readonly',
+        URL: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+      },
+    },
+  },
+  onlyIn('kafka', ['kafkajs', '@kafkajs/confluent-schema-registry']),
+  onlyIn('postgres', ['pg']),
+);

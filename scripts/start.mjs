@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// `npm start`: install what is missing, bring the stack up, build, and supervise one process per app
+// (pid files hold each app's own node pid; a dead app is restarted). Ctrl-C stops everything it started.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, ensureNodeModules, stackDown, stackUp } from './setup.mjs';
+import { loadConfig, repoRoot } from './stack/config.mjs';
+import { delay, runningPid } from './stack/processes.mjs';
+
+const env = { ...process.env, HOOKSTREAM_LOCAL: '1' };
+const apps = [
+  { name: 'producer', port: Number(env.PORT ?? 3000) },
+  { name: 'dispatcher', port: Number(env.DISPATCHER_PORT ?? 3001) },
+  { name: 'retry-scheduler', port: Number(env.RETRY_SCHEDULER_PORT ?? 3002) },
+];
+
+const stack = loadConfig(env);
+for (const app of apps) {
+  const pid = runningPid(join(stack.runDir, `${app.name}.pid`));
+  if (pid !== undefined) {
+    console.error(`hookstream is already running (${app.name}, pid ${pid}); stop it first.`);
+    process.exit(2);
+  }
+}
+
+ensureNodeModules();
+const startedServices = stackUp(env);
+build();
+mkdirSync(stack.runDir, { recursive: true });
+mkdirSync(stack.logDir, { recursive: true });
+
+let isStopping = false;
+const children = new Map();
+
+function launch(app, attempt = 0) {
+  const log = openSync(join(stack.logDir, `${app.name}.log`), 'a');
+  const child = spawn(process.execPath, [join(repoRoot, `dist/apps/${app.name}/src/main.js`)], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  const pidFile = join(stack.runDir, `${app.name}.pid`);
+  writeFileSync(pidFile, `${child.pid}\n`);
+  children.set(app.name, child);
+  const startedAt = Date.now();
+  child.once('exit', (code, signal) => {
+    children.delete(app.name);
+    rmSync(pidFile, { force: true });
+    if (isStopping) return;
+    // Back off while it keeps crashing; a process that ran a minute starts over at one second.
+    const nextAttempt = Date.now() - startedAt > 60_000 ? 0 : attempt + 1;
+    const backoffMs = Math.min(30_000, 1000 * 2 ** Math.min(nextAttempt, 5));
+    console.error(
+      `${app.name} exited (${signal ?? `code ${code}`}); restarting in ${backoffMs / 1000}s (log: .stack/logs/${app.name}.log)`,
+    );
+    setTimeout(() => !isStopping && launch(app, nextAttempt), backoffMs);
+  });
+}
+
+async function waitReady(app, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const response = await fetch(`http://127.0.0.1:${app.port}/health/ready`).catch(() => undefined);
+    if (response?.ok) return true;
+    await delay(300);
+  }
+  return false;
+}
+
+async function stopAll() {
+  if (isStopping) return;
+  isStopping = true;
+  console.log('\nstopping hookstream…');
+  const exits = [...children.values()].map((child) => new Promise((resolve) => child.once('exit', resolve)));
+  for (const child of children.values()) child.kill('SIGTERM');
+  await Promise.race([Promise.all(exits), delay(15_000)]);
+  for (const child of children.values()) child.kill('SIGKILL');
+  stackDown(startedServices, env);
+  process.exit(0);
+}
+process.on('SIGINT', stopAll);
+process.on('SIGTERM', stopAll);
+
+for (const app of apps) launch(app);
+for (const app of apps) {
+  if (!(await waitReady(app))) console.error(`${app.name} is not ready yet; see .stack/logs/${app.name}.log`);
+}
+const apiUrl = `http://127.0.0.1:${apps[0].port}`;
+console.log(`
+hookstream is running (local mode)
+  API            ${apiUrl}/v1
+  health         ${apiUrl}/health/ready
+  metrics        ${apiUrl}/metrics, :${apps[1].port}/metrics, :${apps[2].port}/metrics
+  logs           .stack/logs/<app>.log
+Ctrl-C stops everything this command started.`);

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// `npm test`: install what is missing, bring the stack up if it is not, build, run jest (unit and
+// integration, plus the long scenarios with --full), then stop only what this run started.
+import { spawnSync } from 'node:child_process';
+import { build, ensureNodeModules, stackDown, stackUp } from './setup.mjs';
+import { repoRoot } from './stack/config.mjs';
+
+const isFull = process.argv.includes('--full');
+const jestArgs = process.argv.slice(2).filter((arg) => arg !== '--full');
+
+ensureNodeModules();
+const started = stackUp();
+let exitCode;
+try {
+  build();
+  const projects = isFull ? ['unit', 'integration', 'full'] : ['unit', 'integration'];
+  const jest = spawnSync(
+    process.execPath,
+    ['node_modules/jest/bin/jest.js', '--selectProjects', ...projects, ...jestArgs],
+    { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, HOOKSTREAM_LOCAL: '1' } },
+  );
+  exitCode = jest.status ?? 1;
+} finally {
+  // Never stop a stack this run did not start: a developer's running stack survives.
+  stackDown(started);
+}
+process.exit(exitCode);
