@@ -1,4 +1,5 @@
 // Java, Maven and the stack's binaries: installed or fetched when missing, with a clear word when that fails.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, StackError } from './config.mjs';
@@ -55,7 +56,7 @@ export function ensureJava(config) {
       );
     }
   }
-  const probe = run(config.java, ['-version']);
+  const probe = spawnSync(config.java, ['-version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new StackError(`Java is missing: ${config.java} does not run. Fix HOOKSTREAM_STACK_JAVA_HOME or unset it.`);
   }

@@ -128,7 +128,9 @@ describe('walking skeleton: registry + Kafka + Postgres', () => {
     const offsets = await admin.fetchTopicOffsets(topic);
     expect(Number(offsets[0]?.high)).toBeGreaterThanOrEqual(4);
 
-    await pg.query(`CREATE TABLE ${table} (event_id text PRIMARY KEY, tenant_id text NOT NULL, payload jsonb NOT NULL)`);
+    await pg.query(
+      `CREATE TABLE ${table} (event_id text PRIMARY KEY, tenant_id text NOT NULL, payload jsonb NOT NULL)`,
+    );
     for (const event of received) {
       await pg.query(`INSERT INTO ${table} (event_id, tenant_id, payload) VALUES ($1, $2, $3)`, [
         event.eventId,

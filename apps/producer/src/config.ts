@@ -10,7 +10,10 @@ const schema = runtimeSettingsSchema
     PORT: envPort(3000),
     GRPC_PORT: envPort(50051),
     DATABASE_URL: z.string().default('postgres://hookstream:hookstream@127.0.0.1:5432/hookstream'),
-    ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+    ADMIN_TOKEN: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+    ),
   })
   .refine((env) => env.HOOKSTREAM_LOCAL || env.ADMIN_TOKEN !== undefined, {
     path: ['ADMIN_TOKEN'],

@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './stack';
+import { waitFor } from './wait-for';
+
+export type AppName = 'producer' | 'dispatcher' | 'retry-scheduler';
+
+export interface RunningApp {
+  readonly name: AppName;
+  readonly process: ChildProcess;
+  readonly output: () => string;
+  /** The exit code (or signal) once it has stopped by itself. */
+  exited(): Promise<number | NodeJS.Signals | null>;
+  /** SIGTERM, then the exit code (or signal) once it has stopped. */
+  stop(): Promise<number | NodeJS.Signals | null>;
+}
+
+/** Starts a built app (dist/) as its own process, as `npm start` does. */
+export function startApp(name: AppName, env: NodeJS.ProcessEnv): RunningApp {
+  const entry = join(repoRoot, `dist/apps/${name}/src/main.js`);
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
+  const child = spawn(process.execPath, [entry], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  return {
+    name,
+    process: child,
+    output: () => output,
+    exited: () => exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+export async function waitUntilReady(port: number, app: RunningApp, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    `${app.name} /health/ready on port ${port}`,
+    async () => {
+      if (app.process.exitCode !== null) throw new Error(`${app.name} exited:\n${app.output()}`);
+      const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      return response.ok;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
