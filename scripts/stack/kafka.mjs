@@ -1,6 +1,6 @@
 // Apache Kafka, one node in KRaft combined mode, run straight from the jars Maven fetched.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaLibs } from './binaries.mjs';
 import {
@@ -141,8 +141,10 @@ export const kafka = {
   },
 
   async down(config) {
-    const pid = runningPid(pidFileOf(config, 'kafka'));
+    const pidFile = pidFileOf(config, 'kafka');
+    const pid = runningPid(pidFile);
     if (pid !== undefined) await stopPid(pid, { name: 'Kafka', timeoutMs: 60_000 });
+    rmSync(pidFile, { force: true });
     return pid;
   },
 };

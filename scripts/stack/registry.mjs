@@ -1,5 +1,5 @@
 // Apicurio Registry (Quarkus app), serving the Confluent-compatible API, its storage in Postgres.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { registryHome } from './binaries.mjs';
 import { logFileOf, pidFileOf, runningPid, startDetached, stopPid, waitUntilReady } from './processes.mjs';
@@ -77,8 +77,10 @@ export const registry = {
   },
 
   async down(config) {
-    const pid = runningPid(pidFileOf(config, 'registry'));
+    const pidFile = pidFileOf(config, 'registry');
+    const pid = runningPid(pidFile);
     if (pid !== undefined) await stopPid(pid, { name: 'Schema registry' });
+    rmSync(pidFile, { force: true });
     return pid;
   },
 };
