@@ -1,2 +1,3 @@
+export * from './event-catalogue';
 export * from './schemas';
 export * from './topics';

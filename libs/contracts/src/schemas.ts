@@ -1,6 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+/** An Avro schema as parsed JSON. */
+export type AvroSchema = Readonly<Record<string, unknown>>;
+
 /** schemas/ at the repository root, found from source (ts-jest) and from the build output alike. */
 export function schemasDir(from = __dirname): string {
   for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
@@ -16,24 +19,33 @@ export interface SchemaFile {
   /** The format version, from the file name (`v2.avsc` → 2), never from the registry's numbering. */
   readonly formatVersion: number;
   readonly path: string;
-  readonly schema: Readonly<Record<string, unknown>>;
+  readonly schema: AvroSchema;
 }
+
+/** Event type folders are named like the types themselves: `<noun>.<verb or state>`. */
+const EVENT_TYPE_FOLDER = /^[a-z]+\.[a-z_]+$/;
 
 export function loadSchemaFiles(dir = schemasDir()): readonly SchemaFile[] {
   const files: SchemaFile[] = [];
   for (const type of readdirSync(dir, { withFileTypes: true })) {
-    if (!type.isDirectory()) continue;
+    if (!type.isDirectory() || !EVENT_TYPE_FOLDER.test(type.name)) continue;
     for (const file of readdirSync(join(dir, type.name))) {
       const match = /^v(\d+)\.avsc$/.exec(file);
       if (!match) continue;
       const path = join(dir, type.name, file);
-      files.push({
-        type: type.name,
-        formatVersion: Number(match[1]),
-        path,
-        schema: JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>,
-      });
+      files.push({ type: type.name, formatVersion: Number(match[1]), path, schema: readJson(path) });
     }
   }
   return files.sort((a, b) => a.type.localeCompare(b.type) || a.formatVersion - b.formatVersion);
+}
+
+/** The engine's own records (endpoint changes, delivery events, dispatch requests): `schemas/internal/<name>.avsc`. */
+export type InternalRecordName = 'endpoint-configured' | 'delivery-scheduled' | 'dispatch-requested';
+
+export function loadInternalSchema(name: InternalRecordName, dir = schemasDir()): AvroSchema {
+  return readJson(join(dir, 'internal', `${name}.avsc`));
+}
+
+function readJson(path: string): AvroSchema {
+  return JSON.parse(readFileSync(path, 'utf8')) as AvroSchema;
 }
