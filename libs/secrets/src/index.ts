@@ -1,0 +1,3 @@
+export * from './api-keys';
+export * from './endpoint-secrets';
+export * from './master-key';
