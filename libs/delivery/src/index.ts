@@ -1,2 +1,4 @@
+export * from './address-policy';
+export * from './durations';
 export * from './ids';
 export * from './subscriptions';

@@ -18,3 +18,21 @@ export function postgresReadiness(pool: Pool) {
     },
   };
 }
+
+export type { PoolClient } from 'pg';
+
+/** Runs `work` in one transaction: committed if it returns, rolled back if it throws. */
+export async function withTransaction<T>(pool: Pool, work: (client: import('pg').PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,60 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { Pool } from '@hookstream/postgres';
+import { type ApiKeyHasher, parseApiKey } from '@hookstream/secrets';
+import { BlockList, isIP } from 'node:net';
+import { ApiError } from '../http/api-error';
+import { DATABASE } from '../tokens';
+import type { AuthenticatedRequest, Principal } from './principal';
+
+export const API_KEY_HASHER = Symbol('API_KEY_HASHER');
+
+interface KeyRow {
+  id: string;
+  tenant_id: string;
+  environment: 'sandbox' | 'live';
+  hash: string;
+  allowed_cidrs: string[] | null;
+}
+
+/** `Authorization: Bearer sk_…`: a valid, unrevoked key, called from an allowed address. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    @Inject(DATABASE) private readonly db: Pool,
+    @Inject(API_KEY_HASHER) private readonly hasher: ApiKeyHasher,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { headers: Record<string, string>; ip?: string }>();
+    const key = /^Bearer (\S+)$/.exec(request.headers['authorization'] ?? '')?.[1];
+    if (!key) throw ApiError.unauthorized('missing API key: send Authorization: Bearer sk_test_… or sk_live_…');
+    const parsed = parseApiKey(key);
+    if (!parsed) throw ApiError.unauthorized('invalid API key');
+    const { rows } = await this.db.query<KeyRow>(
+      `SELECT id, tenant_id, environment, hash, allowed_cidrs::text[] AS allowed_cidrs
+         FROM api_keys WHERE lookup = $1 AND revoked_at IS NULL`,
+      [parsed.lookup],
+    );
+    const row = rows[0];
+    if (!row || !this.hasher.matches(key, row.hash)) throw ApiError.unauthorized('invalid API key');
+    if (row.allowed_cidrs && !isAllowed(request.ip ?? '', row.allowed_cidrs)) {
+      throw ApiError.forbidden('this API key may not be used from this address');
+    }
+    const principal: Principal = { tenantId: row.tenant_id, environment: row.environment, keyId: row.id };
+    request.principal = principal;
+    return true;
+  }
+}
+
+function isAllowed(ip: string, cidrs: readonly string[]): boolean {
+  const address = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  const family = isIP(address);
+  if (family === 0) return false;
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [network, prefix] = cidr.split('/');
+    if (!network || !prefix) continue;
+    list.addSubnet(network, Number(prefix), isIP(network) === 6 ? 'ipv6' : 'ipv4');
+  }
+  return list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+}

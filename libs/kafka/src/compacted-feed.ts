@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export interface CompactedFeedOptions {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly topic: string;
+  readonly name: string;
+  readonly logger: Logger;
+  /** Applies one record (value null: a tombstone). */
+  apply(key: string, message: KafkaMessage): Promise<void>;
+}
+
+/**
+ * Reads a compacted topic from the beginning into memory, in every instance (a group of its own,
+ * never committed), and can wait until it has read everything written so far: a reader that waits
+ * sees every change acknowledged before it asked.
+ */
+export class CompactedFeed {
+  private readonly consumer: Consumer;
+  private readonly groupId: string;
+  private readonly positions = new Map<number, bigint>();
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly options: CompactedFeedOptions) {
+    this.groupId = `${options.name}-${randomUUID()}`;
+    this.consumer = options.kafka.consumer({
+      groupId: this.groupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        if (message.key) await this.options.apply(message.key.toString(), message);
+        this.positions.set(partition, BigInt(message.offset) + 1n);
+        for (const wake of this.waiters) wake();
+      },
+    });
+    await this.waitUntilCurrent(120_000);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    // The group only ever existed for this process; nothing was committed under it.
+    await this.options.admin.deleteGroups([this.groupId]).catch(() => undefined);
+  }
+
+  /** Resolves once every record written before this call has been applied. */
+  async waitUntilCurrent(timeoutMs = 10_000): Promise<void> {
+    const ends = await this.options.admin.fetchTopicOffsets(this.options.topic);
+    const isCurrent = () =>
+      ends.every((end) => BigInt(end.high) === 0n || (this.positions.get(end.partition) ?? 0n) >= BigInt(end.high));
+    if (isCurrent()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`${this.options.name}: not caught up with ${this.options.topic} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const check = () => {
+        if (!isCurrent()) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+}
