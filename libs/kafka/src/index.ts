@@ -8,3 +8,4 @@ export * from './readiness';
 export * from './schema-registry';
 export * from './topic-admin';
 export * from './transactional-batches';
+export * from './registered-schemas';

@@ -1,0 +1,42 @@
+import { parseDuration } from '@hookstream/delivery';
+import { z } from 'zod';
+
+const MAX_RETRY_DELAY_MS = 24 * 3_600_000;
+
+const retrySchedule = z
+  .array(
+    z.string().refine((value) => {
+      const ms = parseDuration(value);
+      return ms !== undefined && ms >= 1000 && ms <= MAX_RETRY_DELAY_MS;
+    }, 'must be a duration from 1s to 24h, such as "5s", "30m" or "2h"'),
+  )
+  .max(20, 'at most 20 retries')
+  .describe('delays before each retry; the first attempt is immediate');
+
+const fields = {
+  url: z.string().max(2048).describe('https:// (http:// and private addresses only for sandbox endpoints in local mode)'),
+  eventTypes: z.array(z.string().min(1)).min(1).max(50).describe('catalogue types, or ["*"] (which leaves out opt-in types)'),
+  description: z.string().max(500).optional(),
+  formatVersion: z.number().int().min(1).optional(),
+  timeoutMs: z.number().int().min(1000).max(30_000).optional().describe('1–30 s, default 10 s'),
+  rateLimitPerSecond: z.number().int().min(1).max(10_000).nullable().optional(),
+  retrySchedule: retrySchedule.nullable().optional(),
+  ordering: z.enum(['none', 'per-key']).optional(),
+};
+
+export const CreateEndpointSchema = z.object(fields).strict();
+export type CreateEndpoint = z.infer<typeof CreateEndpointSchema>;
+
+export const UpdateEndpointSchema = z
+  .object({
+    ...fields,
+    url: fields.url.optional(),
+    eventTypes: fields.eventTypes.optional(),
+    status: z.enum(['enabled', 'disabled']).optional(),
+  })
+  .strict();
+export type UpdateEndpoint = z.infer<typeof UpdateEndpointSchema>;
+
+export const ListEndpointsQuerySchema = z
+  .object({ formatVersion: z.coerce.number().int().min(1).optional() })
+  .strict();

@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { z } from 'zod';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { CreateEndpointSchema, ListEndpointsQuerySchema, UpdateEndpointSchema } from './endpoint.schemas';
+import { EndpointsService } from './endpoints.service';
+
+@ApiTags('endpoints')
+@ApiBearerAuth()
+@Controller('v1/endpoints')
+@UseGuards(ApiKeyGuard)
+export class EndpointsController {
+  constructor(private readonly endpoints: EndpointsService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Register an endpoint; the answer carries its signing secret' })
+  create(@CurrentPrincipal() principal: Principal, @Body({ schema: CreateEndpointSchema }) body: z.infer<typeof CreateEndpointSchema>) {
+    return this.endpoints.create(principal, body);
+  }
+
+  @Get()
+  async list(@CurrentPrincipal() principal: Principal, @Query({ schema: ListEndpointsQuerySchema }) query: z.infer<typeof ListEndpointsQuerySchema>) {
+    return { data: await this.endpoints.list(principal, query.formatVersion) };
+  }
+
+  @Get(':id')
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.endpoints.get(principal, id);
+  }
+
+  @Patch(':id')
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body({ schema: UpdateEndpointSchema }) body: z.infer<typeof UpdateEndpointSchema>,
+  ) {
+    return this.endpoints.update(principal, id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    await this.endpoints.remove(principal, id);
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A new signing secret; the old one stays valid, and also signs, for 24 hours' })
+  rotateSecret(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.endpoints.rotateSecret(principal, id);
+  }
+}

@@ -1,0 +1,171 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Environment } from '@hookstream/contracts';
+import { type Pool, type PoolClient, withTransaction } from '@hookstream/postgres';
+import { DATABASE } from '../tokens';
+
+export interface EndpointRow {
+  id: string;
+  tenant_id: string;
+  environment: Environment;
+  url: string;
+  description: string | null;
+  event_types: string[];
+  format_version: number;
+  timeout_ms: number;
+  rate_limit_per_second: number | null;
+  retry_schedule: string[] | null;
+  ordering: string;
+  status: 'enabled' | 'disabled';
+  sealed_secret: Buffer;
+  previous_sealed_secret: Buffer | null;
+  previous_secret_expires_at: Date | null;
+  version: string;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+export interface EndpointValues {
+  url: string;
+  description: string | null;
+  eventTypes: string[];
+  formatVersion: number;
+  timeoutMs: number;
+  rateLimitPerSecond: number | null;
+  retrySchedule: string[] | null;
+  ordering: string;
+  status: 'enabled' | 'disabled';
+}
+
+export interface Owner {
+  readonly tenantId: string;
+  readonly environment: Environment;
+}
+
+const OUTBOX_CHANNEL = 'hookstream_outbox';
+
+/**
+ * Endpoints in Postgres, their system of record. Every change also goes to the outbox in the same
+ * transaction; the relay publishes it to the compacted endpoints topic.
+ */
+@Injectable()
+export class EndpointsRepository {
+  constructor(@Inject(DATABASE) private readonly db: Pool) {}
+
+  static readonly outboxChannel = OUTBOX_CHANNEL;
+
+  async create(owner: Owner, id: string, values: EndpointValues, sealedSecret: Buffer, topic: string): Promise<EndpointRow> {
+    return withTransaction(this.db, async (client) => {
+      const { rows } = await client.query<EndpointRow>(
+        `INSERT INTO endpoints (id, tenant_id, environment, url, description, event_types, format_version, timeout_ms,
+                                rate_limit_per_second, retry_schedule, ordering, status, sealed_secret)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+        [
+          id,
+          owner.tenantId,
+          owner.environment,
+          values.url,
+          values.description,
+          values.eventTypes,
+          values.formatVersion,
+          values.timeoutMs,
+          values.rateLimitPerSecond,
+          values.retrySchedule,
+          values.ordering,
+          values.status,
+          sealedSecret,
+        ],
+      );
+      await this.announce(client, topic, id);
+      return rows[0] as EndpointRow;
+    });
+  }
+
+  async find(owner: Owner, id: string): Promise<EndpointRow | undefined> {
+    const { rows } = await this.db.query<EndpointRow>(
+      'SELECT * FROM endpoints WHERE id = $1 AND tenant_id = $2 AND environment = $3 AND deleted_at IS NULL',
+      [id, owner.tenantId, owner.environment],
+    );
+    return rows[0];
+  }
+
+  async list(owner: Owner, formatVersion?: number): Promise<EndpointRow[]> {
+    const { rows } = await this.db.query<EndpointRow>(
+      `SELECT * FROM endpoints
+        WHERE tenant_id = $1 AND environment = $2 AND deleted_at IS NULL AND ($3::int IS NULL OR format_version = $3)
+        ORDER BY created_at, id`,
+      [owner.tenantId, owner.environment, formatVersion ?? null],
+    );
+    return rows;
+  }
+
+  /** Applies `change` to the current row under a row lock; undefined if there is no such endpoint. */
+  async update(
+    owner: Owner,
+    id: string,
+    topic: string,
+    change: (row: EndpointRow) => Partial<EndpointValues> & { sealedSecret?: Buffer; previousSealedSecret?: Buffer; previousSecretExpiresAt?: Date },
+  ): Promise<EndpointRow | undefined> {
+    return withTransaction(this.db, async (client) => {
+      const { rows } = await client.query<EndpointRow>(
+        'SELECT * FROM endpoints WHERE id = $1 AND tenant_id = $2 AND environment = $3 AND deleted_at IS NULL FOR UPDATE',
+        [id, owner.tenantId, owner.environment],
+      );
+      const current = rows[0];
+      if (!current) return undefined;
+      const next = change(current);
+      const { rows: updated } = await client.query<EndpointRow>(
+        `UPDATE endpoints SET
+           url = COALESCE($2, url), description = CASE WHEN $3::boolean THEN $4 ELSE description END,
+           event_types = COALESCE($5, event_types), format_version = COALESCE($6, format_version),
+           timeout_ms = COALESCE($7, timeout_ms),
+           rate_limit_per_second = CASE WHEN $8::boolean THEN $9 ELSE rate_limit_per_second END,
+           retry_schedule = CASE WHEN $10::boolean THEN $11 ELSE retry_schedule END,
+           ordering = COALESCE($12, ordering), status = COALESCE($13, status),
+           sealed_secret = COALESCE($14, sealed_secret),
+           previous_sealed_secret = CASE WHEN $14 IS NULL THEN previous_sealed_secret ELSE $15 END,
+           previous_secret_expires_at = CASE WHEN $14 IS NULL THEN previous_secret_expires_at ELSE $16 END,
+           version = version + 1, updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [
+          id,
+          next.url ?? null,
+          'description' in next,
+          next.description ?? null,
+          next.eventTypes ?? null,
+          next.formatVersion ?? null,
+          next.timeoutMs ?? null,
+          'rateLimitPerSecond' in next,
+          next.rateLimitPerSecond ?? null,
+          'retrySchedule' in next,
+          next.retrySchedule ?? null,
+          next.ordering ?? null,
+          next.status ?? null,
+          next.sealedSecret ?? null,
+          next.previousSealedSecret ?? null,
+          next.previousSecretExpiresAt ?? null,
+        ],
+      );
+      await this.announce(client, topic, id);
+      return updated[0];
+    });
+  }
+
+  async softDelete(owner: Owner, id: string, topic: string): Promise<boolean> {
+    return withTransaction(this.db, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE endpoints SET deleted_at = now(), version = version + 1, updated_at = now()
+          WHERE id = $1 AND tenant_id = $2 AND environment = $3 AND deleted_at IS NULL`,
+        [id, owner.tenantId, owner.environment],
+      );
+      if (rowCount === 0) return false;
+      await this.announce(client, topic, id);
+      return true;
+    });
+  }
+
+  private async announce(client: PoolClient, topic: string, endpointId: string): Promise<void> {
+    await client.query('INSERT INTO outbox (topic, key, endpoint_id) VALUES ($1, $2, $2)', [topic, endpointId]);
+    await client.query(`NOTIFY ${OUTBOX_CHANNEL}`);
+  }
+}

@@ -1,0 +1,28 @@
+import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { z } from 'zod';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { IdempotencyKeySchema, PublishEventSchema } from './event.schemas';
+import { IngestService } from './ingest.service';
+
+@ApiTags('events')
+@ApiBearerAuth()
+@Controller('v1/events')
+@UseGuards(ApiKeyGuard)
+export class EventsController {
+  constructor(private readonly ingest: IngestService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Publish an event; 202 once it is in the log' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'the same key within 24 h answers the same id' })
+  publish(
+    @CurrentPrincipal() principal: Principal,
+    @Body({ schema: PublishEventSchema }) body: z.infer<typeof PublishEventSchema>,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
+    const key = IdempotencyKeySchema.safeParse(idempotencyKey);
+    return this.ingest.publish(principal, body, key.success ? key.data : undefined);
+  }
+}
