@@ -1,5 +1,8 @@
-import { envPort, parseEnv, runtimeSettingsSchema } from '@hookstream/settings';
+import { ConfigError, envFlag, envPort, parseEnv, runtimeSettingsSchema } from '@hookstream/settings';
 import { kafkaSettingsFrom, kafkaSettingsSchema, type KafkaSettings } from '@hookstream/kafka';
+import { loadMasterKey, type MasterKey } from '@hookstream/secrets';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 const LOCAL_ADMIN_TOKEN = 'dev-admin-token';
@@ -10,6 +13,8 @@ const schema = runtimeSettingsSchema
     PORT: envPort(3000),
     GRPC_PORT: envPort(50051),
     DATABASE_URL: z.string().default('postgres://hookstream:hookstream@127.0.0.1:5432/hookstream'),
+    /** Test hook, honoured in local mode only: die between a fan-out batch's send and its commit. */
+    HOOKSTREAM_TEST_CRASH_FAN_OUT: envFlag,
     ADMIN_TOKEN: z.preprocess(
       (value) => (value === '' ? undefined : value),
       z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
@@ -29,6 +34,9 @@ export interface ProducerConfig {
   readonly databaseUrl: string;
   readonly adminToken: string;
   readonly kafka: KafkaSettings;
+  readonly masterKey: MasterKey;
+  readonly version: string;
+  readonly testHooks: { readonly crashFanOutBeforeCommit: boolean };
 }
 
 export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
@@ -42,5 +50,27 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
     databaseUrl: parsed.DATABASE_URL,
     adminToken: parsed.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN,
     kafka: kafkaSettingsFrom(parsed),
+    masterKey: masterKeyOf(parsed.SECRETS_KEY, parsed.SECRETS_KEY_FILE, parsed.HOOKSTREAM_LOCAL),
+    version: packageVersion(),
+    testHooks: { crashFanOutBeforeCommit: parsed.HOOKSTREAM_LOCAL && parsed.HOOKSTREAM_TEST_CRASH_FAN_OUT },
   });
+}
+
+function masterKeyOf(secretsKey: string | undefined, secretsKeyFile: string, isLocal: boolean): MasterKey {
+  try {
+    return loadMasterKey({ secretsKey, secretsKeyFile, isLocal });
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n✖ ${(error as Error).message}\n  → at SECRETS_KEY`);
+  }
+}
+
+/** hookstream's version, from the root package.json (found from source and from dist/ alike). */
+function packageVersion(from = __dirname): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+    if (manifest.name === 'hookstream') return manifest.version;
+  }
+  return '0.0.0';
 }

@@ -1,8 +1,23 @@
 import { loadOrExit, runApp } from '@hookstream/app-runtime';
-import { connectAdmin, createKafka, kafkaReadiness, schemaRegistryReadiness } from '@hookstream/kafka';
+import { EventCatalogue, loadSchemaFiles, topicNames } from '@hookstream/contracts';
+import {
+  AvroCodec,
+  connectAdmin,
+  createKafka,
+  createSchemaRegistry,
+  kafkaReadiness,
+  Publisher,
+  registerSchemas,
+  schemaRegistryReadiness,
+} from '@hookstream/kafka';
 import { createMetricsRegistry } from '@hookstream/observability';
-import { createPool, postgresReadiness } from '@hookstream/postgres';
+import { createPool, migrate, postgresReadiness } from '@hookstream/postgres';
+import { ApiKeyHasher, SecretSealer } from '@hookstream/secrets';
 import { loadProducerConfig } from './config';
+import { OutboxRelay } from './endpoints/outbox-relay';
+import { FanOut } from './fan-out/fan-out';
+import { configureHttp } from './http/configure-http';
+import { ProducerContext } from './producer-context';
 import { ProducerModule } from './producer.module';
 
 const config = loadOrExit(() => loadProducerConfig(process.env));
@@ -13,19 +28,45 @@ void runApp({
   port: config.port,
   logLevel: config.logLevel,
   async compose(logger) {
+    const pool = createPool(config.databaseUrl, logger);
+    await migrate(pool, logger);
     const kafka = createKafka(config.kafka, 'hookstream-producer', logger);
     const admin = await connectAdmin(kafka, config.kafka, logger);
-    const pool = createPool(config.databaseUrl, logger);
+    const topics = topicNames(config.kafka.topicPrefix);
+    const catalogue = new EventCatalogue(loadSchemaFiles());
+    const codec = new AvroCodec(createSchemaRegistry(config.kafka.registryUrl));
+    const schemas = await registerSchemas(codec, catalogue, topics);
+    const publisher = new Publisher(kafka);
+    await publisher.connect();
+    const outbox = new OutboxRelay(pool, publisher, codec, schemas.internal['endpoint-configured'], logger);
+    await outbox.start();
+    const context = new ProducerContext(catalogue, topics, codec, schemas, publisher, new SecretSealer(config.masterKey), outbox);
+    const fanOut = new FanOut({
+      kafka,
+      admin,
+      codec,
+      schemas,
+      catalogue,
+      topics,
+      groupId: `${config.kafka.topicPrefix}-fan-out`,
+      logger,
+      crashBeforeCommit: config.isLocal && config.testHooks.crashFanOutBeforeCommit,
+    });
     return {
       module: ProducerModule.forRoot({
-        metrics: createMetricsRegistry('producer'),
-        readinessChecks: [
-          kafkaReadiness(admin),
-          schemaRegistryReadiness(config.kafka.registryUrl),
-          postgresReadiness(pool),
-        ],
+        config,
+        logger,
+        database: pool,
+        apiKeyHasher: new ApiKeyHasher(config.masterKey),
+        context,
+        observability: {
+          metrics: createMetricsRegistry('producer'),
+          readinessChecks: [kafkaReadiness(admin), schemaRegistryReadiness(config.kafka.registryUrl), postgresReadiness(pool)],
+        },
       }),
-      closeables: [() => admin.disconnect(), () => pool.end()],
+      configure: (app) => configureHttp(app, logger, config.version),
+      afterListen: () => fanOut.start(),
+      closeables: [() => fanOut.stop(), () => outbox.stop(), () => publisher.disconnect(), () => admin.disconnect(), () => pool.end()],
     };
   },
 });

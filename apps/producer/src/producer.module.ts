@@ -1,12 +1,48 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ObservabilityModule, type ObservabilityOptions } from '@hookstream/observability';
+import { ObservabilityModule, type ObservabilityOptions, type Logger } from '@hookstream/observability';
+import type { Pool } from '@hookstream/postgres';
+import type { ApiKeyHasher } from '@hookstream/secrets';
+import { AdminTokenGuard } from './auth/admin-token.guard';
+import { API_KEY_HASHER, ApiKeyGuard } from './auth/api-key.guard';
+import type { ProducerConfig } from './config';
+import { EndpointsController } from './endpoints/endpoints.controller';
+import { EndpointsRepository } from './endpoints/endpoints.repository';
+import { EndpointsService } from './endpoints/endpoints.service';
+import { EventTypesController } from './event-types/event-types.controller';
+import { EventsController } from './events/events.controller';
+import { IngestService } from './events/ingest.service';
+import { ProducerContext } from './producer-context';
+import { TenantsController } from './tenants/tenants.controller';
+import { DATABASE, LOGGER, PRODUCER_CONFIG } from './tokens';
+
+export interface ProducerModuleOptions {
+  readonly config: ProducerConfig;
+  readonly logger: Logger;
+  readonly database: Pool;
+  readonly apiKeyHasher: ApiKeyHasher;
+  readonly context: ProducerContext;
+  readonly observability: ObservabilityOptions;
+}
 
 @Module({})
 export class ProducerModule {
-  static forRoot(observability: ObservabilityOptions): DynamicModule {
+  static forRoot(options: ProducerModuleOptions): DynamicModule {
     return {
       module: ProducerModule,
-      imports: [ObservabilityModule.forRoot(observability)],
+      imports: [ObservabilityModule.forRoot(options.observability)],
+      controllers: [TenantsController, EndpointsController, EventsController, EventTypesController],
+      providers: [
+        { provide: PRODUCER_CONFIG, useValue: options.config },
+        { provide: LOGGER, useValue: options.logger },
+        { provide: DATABASE, useValue: options.database },
+        { provide: API_KEY_HASHER, useValue: options.apiKeyHasher },
+        { provide: ProducerContext, useValue: options.context },
+        AdminTokenGuard,
+        ApiKeyGuard,
+        EndpointsRepository,
+        EndpointsService,
+        IngestService,
+      ],
     };
   }
 }

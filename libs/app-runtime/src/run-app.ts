@@ -1,4 +1,4 @@
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createLogger, PinoNestLogger, type Logger } from '@hookstream/observability';
 import { ConfigError } from '@hookstream/settings';
@@ -7,6 +7,10 @@ export interface AppComposition {
   readonly module: DynamicModule;
   /** Closed in order after the HTTP server stops (consumers first, then clients, then pools). */
   readonly closeables: readonly (() => Promise<unknown>)[];
+  /** Filters, pipes, body parsers, OpenAPI: whatever the app sets up before it listens. */
+  configure?(app: INestApplication): void;
+  /** Runs once the app listens (consumers that should start only when health answers). */
+  afterListen?(): Promise<void>;
 }
 
 export interface RunAppOptions {
@@ -28,8 +32,15 @@ export async function runApp(options: RunAppOptions): Promise<void> {
     logger.fatal({ err: error }, `${options.name} could not start`);
     process.exit(1);
   }
-  const app = await NestFactory.create(composition.module, { logger: new PinoNestLogger(logger) });
+  const app = await NestFactory.create(composition.module, { logger: new PinoNestLogger(logger), bodyParser: false });
+  composition.configure?.(app);
   await app.listen(options.port, options.host);
+  try {
+    await composition.afterListen?.();
+  } catch (error) {
+    logger.fatal({ err: error }, `${options.name} could not start`);
+    process.exit(1);
+  }
   logger.info({ port: options.port }, `${options.name} listening on ${await app.getUrl()}`);
 
   let stopping = false;

@@ -1,3 +1,4 @@
+export type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 export * from './avro-codec';
 export * from './client';
 export * from './compacted-feed';

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 
 export interface OutgoingRecord {
@@ -14,7 +14,7 @@ export interface TransactionalBatchOptions {
   readonly transactionalIdPrefix: string;
   readonly logger: Logger;
   /** Turns consumed messages into records; throwing retries the batch from its first message. */
-  handle(messages: readonly Message[], partition: number): Promise<readonly OutgoingRecord[]>;
+  handle(messages: readonly KafkaMessage[], partition: number): Promise<readonly OutgoingRecord[]>;
   /** A test hook: called after the records are sent, before the transaction commits. */
   beforeCommit?(partition: number): void;
 }

@@ -25,3 +25,10 @@ export class MasterKey {
     return Buffer.from(hkdfSync('sha256', this.bytes, Buffer.alloc(0), `hookstream ${purpose}`, 32));
   }
 }
+
+/** SECRETS_KEY (base64 of 32 bytes) in a deployment; in local mode, a key kept in SECRETS_KEY_FILE. */
+export function loadMasterKey(settings: { secretsKey?: string; secretsKeyFile: string; isLocal: boolean }): MasterKey {
+  if (settings.secretsKey) return MasterKey.fromBase64(settings.secretsKey);
+  if (settings.isLocal) return MasterKey.fromLocalFile(settings.secretsKeyFile);
+  throw new Error('SECRETS_KEY is required outside local mode (HOOKSTREAM_LOCAL=1): openssl rand -base64 32');
+}

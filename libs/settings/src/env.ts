@@ -27,4 +27,7 @@ export const runtimeSettingsSchema = z.object({
   HOOKSTREAM_LOCAL: envFlag,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HOST: z.string().default('0.0.0.0'),
+  /** Seals endpoint secrets and peppers API key hashes: base64 of 32 bytes. Local mode keeps one in SECRETS_KEY_FILE. */
+  SECRETS_KEY: z.preprocess((value) => (value === '' ? undefined : value), z.string().optional()),
+  SECRETS_KEY_FILE: z.string().default('.stack/secrets.key'),
 });

@@ -32,8 +32,9 @@ export class ErrorBodyFilter implements ExceptionFilter {
     if (exception instanceof ApiError) {
       return { status: exception.getStatus(), code: exception.code, message: exception.message, details: exception.details };
     }
-    // body-parser's errors carry a `type` and a status of their own.
-    const parserError = exception as { type?: string; status?: number; limit?: number };
+    // body-parser's errors carry a `type`; Nest's Express adapter wraps them, keeping them as the cause.
+    const raw = exception as { type?: string; limit?: number; cause?: { type?: string; limit?: number } };
+    const parserError = raw?.cause?.type ? raw.cause : raw;
     if (parserError?.type === 'entity.parse.failed') {
       return { status: 400, code: 'malformed_json', message: 'the request body is not valid JSON', details: [] };
     }

@@ -1,0 +1,157 @@
+import type {
+  DeliveryScheduled,
+  DispatchRequested,
+  EndpointConfigured,
+  EventCatalogue,
+  EventEnvelope,
+  TopicNames,
+} from '@hookstream/contracts';
+import { deliveryIdFor, EndpointDirectory, type EndpointSubscription } from '@hookstream/delivery';
+import {
+  type Admin,
+  type AvroCodec,
+  CompactedFeed,
+  type Kafka,
+  type KafkaMessage,
+  type OutgoingRecord,
+  type RegisteredSchemas,
+  TransactionalBatchConsumer,
+} from '@hookstream/kafka';
+import type { Logger } from '@hookstream/observability';
+
+type DirectoryEntry = EndpointSubscription & { readonly formatVersion: number };
+
+export interface FanOutOptions {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly codec: AvroCodec;
+  readonly schemas: RegisteredSchemas;
+  readonly catalogue: EventCatalogue;
+  readonly topics: TopicNames;
+  readonly groupId: string;
+  readonly logger: Logger;
+  /** Test hook (local mode only): dies between sending a batch's records and committing them. */
+  readonly crashBeforeCommit?: boolean;
+}
+
+/**
+ * Turns each event into one delivery per subscribed endpoint: `DeliveryScheduled` on the delivery
+ * log and a dispatch request keyed by endpoint, committed with the consumed offsets in one Kafka
+ * transaction. Endpoints come from the compacted endpoints topic, held in memory.
+ */
+export class FanOut {
+  private readonly directory = new EndpointDirectory<DirectoryEntry>();
+  private readonly feed: CompactedFeed;
+  private readonly consumer: TransactionalBatchConsumer;
+
+  constructor(private readonly options: FanOutOptions) {
+    this.feed = new CompactedFeed({
+      kafka: options.kafka,
+      admin: options.admin,
+      topic: options.topics.endpoints,
+      name: `${options.groupId}-endpoints`,
+      logger: options.logger,
+      apply: async (key, message) => {
+        if (!message.value) return this.directory.remove(key);
+        const { value } = await options.codec.decode<EndpointConfigured>(message.value);
+        this.directory.upsert({
+          endpointId: value.endpointId,
+          tenantId: value.tenantId,
+          environment: value.environment,
+          eventTypes: value.eventTypes,
+          status: value.status,
+          formatVersion: value.formatVersion,
+        });
+      },
+    });
+    this.consumer = new TransactionalBatchConsumer({
+      kafka: options.kafka,
+      groupId: options.groupId,
+      topic: options.topics.events,
+      transactionalIdPrefix: options.groupId,
+      logger: options.logger,
+      handle: (messages) => this.fanOut(messages),
+      beforeCommit: options.crashBeforeCommit ? () => process.kill(process.pid, 'SIGKILL') : undefined,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.feed.start();
+    await this.consumer.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.stop();
+    await this.feed.stop();
+  }
+
+  private async fanOut(messages: readonly KafkaMessage[]): Promise<OutgoingRecord[]> {
+    // Endpoint changes acknowledged before these events were written are applied before they fan out.
+    await this.feed.waitUntilCurrent();
+    const { codec, schemas, topics, catalogue } = this.options;
+    const records: OutgoingRecord[] = [];
+    for (const message of messages) {
+      if (!message.value) continue;
+      const decoded = await this.decode(message);
+      if (!decoded) {
+        records.push(quarantine(topics.quarantine, topics.events, message, 'not a decodable event'));
+        continue;
+      }
+      const event = decoded;
+      const isOptIn = catalogue.get(event.type)?.optIn ?? false;
+      const now = Date.now();
+      for (const endpoint of this.directory.subscribers(event.tenantId, event.environment, event.type, isOptIn)) {
+        const deliveryId = deliveryIdFor(event.eventId, endpoint.endpointId);
+        const common = {
+          deliveryId,
+          eventId: event.eventId,
+          tenantId: event.tenantId,
+          environment: event.environment,
+          endpointId: endpoint.endpointId,
+          eventType: event.type,
+          formatVersion: endpoint.formatVersion,
+        };
+        const scheduled: DeliveryScheduled = {
+          ...common,
+          transactionId: typeof event.data['transactionId'] === 'string' ? event.data['transactionId'] : null,
+          scheduledAt: now,
+        };
+        const dispatch: DispatchRequested = { ...common, attempt: 1, event: message.value, requestedAt: now };
+        records.push(
+          {
+            topic: topics.deliveryEvents,
+            message: { key: deliveryId, value: await codec.encode(schemas.internal['delivery-scheduled'].id, scheduled) },
+          },
+          {
+            topic: topics.dispatch,
+            message: { key: endpoint.endpointId, value: await codec.encode(schemas.internal['dispatch-requested'].id, dispatch) },
+          },
+        );
+      }
+    }
+    return records;
+  }
+
+  /** The event, or undefined for bytes that can never be decoded; a registry outage throws and is retried. */
+  private async decode(message: KafkaMessage): Promise<EventEnvelope | undefined> {
+    try {
+      return (await this.options.codec.decode<EventEnvelope>(message.value as Buffer)).value;
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      const isPermanent = status === 404 || /wire format|invalid|magic/i.test(String((error as Error).message));
+      if (isPermanent) return undefined;
+      throw error;
+    }
+  }
+}
+
+function quarantine(topic: string, source: string, message: KafkaMessage, reason: string): OutgoingRecord {
+  return {
+    topic,
+    message: {
+      key: message.key ?? null,
+      value: message.value ?? null,
+      headers: { 'hookstream-reason': reason, 'hookstream-source-topic': source },
+    },
+  };
+}
