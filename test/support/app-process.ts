@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from './ports';
 import { repoRoot } from './stack';
 import { waitFor } from './wait-for';
 
@@ -49,4 +50,24 @@ export async function waitUntilReady(port: number, app: RunningApp, timeoutMs = 
     },
     { timeoutMs, intervalMs: 200 },
   );
+}
+
+/** The producer on free ports, with its own topic prefix (2 partitions a topic), ready to serve. */
+export async function startProducer(
+  prefix: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ app: RunningApp; baseUrl: string }> {
+  const [port, grpcPort] = [await freePort(), await freePort()];
+  const app = startApp('producer', {
+    ...process.env,
+    HOOKSTREAM_LOCAL: '1',
+    LOG_LEVEL: 'warn',
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_TOPIC_PARTITIONS: '2',
+    PORT: String(port),
+    GRPC_PORT: String(grpcPort),
+    ...extraEnv,
+  });
+  await waitUntilReady(port, app);
+  return { app, baseUrl: `http://127.0.0.1:${port}` };
 }

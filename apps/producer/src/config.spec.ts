@@ -10,7 +10,9 @@ describe('producer configuration', () => {
   it('defaults the admin token in local mode only', () => {
     expect(loadProducerConfig({ HOOKSTREAM_LOCAL: '1' }).adminToken).toBe('dev-admin-token');
     const token = 'a-long-production-admin-token';
-    expect(loadProducerConfig({ ADMIN_TOKEN: token, SECRETS_KEY: Buffer.alloc(32, 7).toString('base64') }).adminToken).toBe(token);
+    expect(
+      loadProducerConfig({ ADMIN_TOKEN: token, SECRETS_KEY: Buffer.alloc(32, 7).toString('base64') }).adminToken,
+    ).toBe(token);
   });
 
   it('refuses to start outside local mode without SECRETS_KEY, or with a bad one', () => {

@@ -40,7 +40,15 @@ void runApp({
     await publisher.connect();
     const outbox = new OutboxRelay(pool, publisher, codec, schemas.internal['endpoint-configured'], logger);
     await outbox.start();
-    const context = new ProducerContext(catalogue, topics, codec, schemas, publisher, new SecretSealer(config.masterKey), outbox);
+    const context = new ProducerContext(
+      catalogue,
+      topics,
+      codec,
+      schemas,
+      publisher,
+      new SecretSealer(config.masterKey),
+      outbox,
+    );
     const fanOut = new FanOut({
       kafka,
       admin,
@@ -61,12 +69,22 @@ void runApp({
         context,
         observability: {
           metrics: createMetricsRegistry('producer'),
-          readinessChecks: [kafkaReadiness(admin), schemaRegistryReadiness(config.kafka.registryUrl), postgresReadiness(pool)],
+          readinessChecks: [
+            kafkaReadiness(admin),
+            schemaRegistryReadiness(config.kafka.registryUrl),
+            postgresReadiness(pool),
+          ],
         },
       }),
       configure: (app) => configureHttp(app, logger, config.version),
       afterListen: () => fanOut.start(),
-      closeables: [() => fanOut.stop(), () => outbox.stop(), () => publisher.disconnect(), () => admin.disconnect(), () => pool.end()],
+      closeables: [
+        () => fanOut.stop(),
+        () => outbox.stop(),
+        () => publisher.disconnect(),
+        () => admin.disconnect(),
+        () => pool.end(),
+      ],
     };
   },
 });

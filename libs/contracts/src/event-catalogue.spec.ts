@@ -67,12 +67,22 @@ describe('event catalogue', () => {
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) {
       expect(parsed.errors.map((error) => error.field).sort()).toEqual(
-        ['data.httpStatus', 'data.occurredAt', 'data.requestId', 'data.responseCode', 'data.responseMessage', 'data.status'].sort(),
+        [
+          'data.httpStatus',
+          'data.occurredAt',
+          'data.requestId',
+          'data.responseCode',
+          'data.responseMessage',
+          'data.status',
+        ].sort(),
       );
     }
   });
 
   it('refuses data that is not an object', () => {
-    expect(catalogue.parseData('payin.failed', 1, 'x')).toEqual({ ok: false, errors: [{ field: 'data', message: 'must be an object' }] });
+    expect(catalogue.parseData('payin.failed', 1, 'x')).toEqual({
+      ok: false,
+      errors: [{ field: 'data', message: 'must be an object' }],
+    });
   });
 });

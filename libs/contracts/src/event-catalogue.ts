@@ -21,7 +21,8 @@ export interface EventTypeDefinition {
   readonly latestVersion: number;
 }
 
-export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: FieldError[] };
+export type ParseResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: FieldError[] };
 
 type AvroType = string | AvroSchema | readonly AvroType[];
 interface AvroField {
@@ -131,7 +132,8 @@ function fromJson(type: AvroType, value: unknown, path: string, errors: FieldErr
         if (field?.allowedValues && !field.allowedValues.includes(value)) {
           return fail(`must be one of ${field.allowedValues.map((v) => `"${v}"`).join(', ')}`);
         }
-        if (field?.format === 'iso4217' && !/^[A-Z]{3}$/.test(value)) return fail('must be an ISO 4217 currency code (e.g. "EUR")');
+        if (field?.format === 'iso4217' && !/^[A-Z]{3}$/.test(value))
+          return fail('must be an ISO 4217 currency code (e.g. "EUR")');
         return value;
       case 'long':
         if (typeof value !== 'number' || !Number.isSafeInteger(value)) return fail('must be an integer');
@@ -211,5 +213,7 @@ function toJson(type: AvroType, value: unknown): unknown {
     return Object.fromEntries((schema['fields'] as AvroField[]).map((f) => [f.name, toJson(f.type, input[f.name])]));
   }
   if (schema['type'] === 'array') return (value as unknown[]).map((item) => toJson(schema['items'] as AvroType, item));
-  return typeof schema['type'] === 'string' && !['enum', 'fixed'].includes(schema['type']) ? toJson(schema['type'], value) : value;
+  return typeof schema['type'] === 'string' && !['enum', 'fixed'].includes(schema['type'])
+    ? toJson(schema['type'], value)
+    : value;
 }

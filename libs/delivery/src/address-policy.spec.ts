@@ -36,5 +36,7 @@ describe('parseDuration', () => {
     ['250ms', 250],
   ])('%s', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['', '5', 's', '-5s', '1.5h', '5 minutes'])('refuses %j', (text) => expect(parseDuration(text)).toBeUndefined());
+  it.each(['', '5', 's', '-5s', '1.5h', '5 minutes'])('refuses %j', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
 });

@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 
-export type AddressClass = 'public' | 'loopback' | 'private' | 'link-local' | 'cgnat' | 'multicast' | 'metadata' | 'reserved';
+export type AddressClass =
+  'public' | 'loopback' | 'private' | 'link-local' | 'cgnat' | 'multicast' | 'metadata' | 'reserved';
 
 const RANGES: readonly [AddressClass, string, number, 'ipv4' | 'ipv6'][] = [
   ['metadata', '169.254.169.254', 32, 'ipv4'],

@@ -14,7 +14,13 @@ describe('subscriptions', () => {
   it.each([
     ['* takes an ordinary type', endpoint(), 'payin.succeeded', false, true],
     ['* does not take an opt-in type', endpoint(), 'balance.threshold_reached', true, false],
-    ['naming an opt-in type takes it', endpoint({ eventTypes: ['balance.threshold_reached'] }), 'balance.threshold_reached', true, true],
+    [
+      'naming an opt-in type takes it',
+      endpoint({ eventTypes: ['balance.threshold_reached'] }),
+      'balance.threshold_reached',
+      true,
+      true,
+    ],
     ['another type is not taken', endpoint({ eventTypes: ['payout.updated'] }), 'payin.succeeded', false, false],
     ['a disabled endpoint takes nothing', endpoint({ status: 'disabled' }), 'payin.succeeded', false, false],
   ])('%s', (_, subscription, type, isOptIn, expected) => {
@@ -30,7 +36,12 @@ describe('subscriptions', () => {
 
     directory.upsert(endpoint({ environment: 'live' }));
     expect(directory.subscribers('ten_a', 'sandbox', 'payin.failed', false)).toEqual([]);
-    expect(directory.subscribers('ten_a', 'live', 'payin.failed', false).map((e) => e.endpointId).sort()).toEqual(['ep_1', 'ep_live']);
+    expect(
+      directory
+        .subscribers('ten_a', 'live', 'payin.failed', false)
+        .map((e) => e.endpointId)
+        .sort(),
+    ).toEqual(['ep_1', 'ep_live']);
 
     directory.remove('ep_1');
     directory.remove('ep_unknown');

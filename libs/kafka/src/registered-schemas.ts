@@ -1,4 +1,9 @@
-import { type EventCatalogue, type InternalRecordName, loadInternalSchema, type TopicNames } from '@hookstream/contracts';
+import {
+  type EventCatalogue,
+  type InternalRecordName,
+  loadInternalSchema,
+  type TopicNames,
+} from '@hookstream/contracts';
 import type { AvroCodec, RegisteredSchema } from './avro-codec';
 
 export interface RegisteredSchemas {
@@ -11,11 +16,16 @@ export interface RegisteredSchemas {
  * Registers every schema the apps write: each event type's versions in order (so the subject's
  * versions are the format versions), and the engine's own records under the topics that carry them.
  */
-export async function registerSchemas(codec: AvroCodec, catalogue: EventCatalogue, topics: TopicNames): Promise<RegisteredSchemas> {
+export async function registerSchemas(
+  codec: AvroCodec,
+  catalogue: EventCatalogue,
+  topics: TopicNames,
+): Promise<RegisteredSchemas> {
   const events = new Map<string, Map<number, RegisteredSchema>>();
   for (const definition of catalogue.types()) {
     const versions = new Map<number, RegisteredSchema>();
-    for (const { version, schema } of definition.versions) versions.set(version, await codec.register(topics.events, schema));
+    for (const { version, schema } of definition.versions)
+      versions.set(version, await codec.register(topics.events, schema));
     events.set(definition.type, versions);
   }
   const internal = {

@@ -80,18 +80,26 @@ export class TransactionalBatchConsumer {
       const byTopic = new Map<string, Message[]>();
       for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record.message]);
       if (byTopic.size > 0) {
-        await transaction.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
+        await transaction.sendBatch({
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          acks: -1,
+        });
       }
       await transaction.sendOffsets({
         consumerGroupId: this.options.groupId,
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(lastOffset) + 1n) }] }],
+        topics: [
+          { topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(lastOffset) + 1n) }] },
+        ],
       });
       this.options.beforeCommit?.(batch.partition);
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       await this.discardProducer(batch.partition);
-      this.options.logger.warn({ err: error, topic: batch.topic, partition: batch.partition }, 'transaction failed; retrying the batch');
+      this.options.logger.warn(
+        { err: error, topic: batch.topic, partition: batch.partition },
+        'transaction failed; retrying the batch',
+      );
       throw error;
     }
     resolveOffset(lastOffset);

@@ -22,7 +22,10 @@ export function postgresReadiness(pool: Pool) {
 export type { PoolClient } from 'pg';
 
 /** Runs `work` in one transaction: committed if it returns, rolled back if it throws. */
-export async function withTransaction<T>(pool: Pool, work: (client: import('pg').PoolClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(
+  pool: Pool,
+  work: (client: import('pg').PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

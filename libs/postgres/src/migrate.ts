@@ -26,7 +26,9 @@ export async function migrate(pool: Pool, logger: Logger, dir = migrationsDir())
     await client.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
     );
-    const done = new Set((await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    const done = new Set(
+      (await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+    );
     for (const file of files.filter((f) => !done.has(f))) {
       await client.query('BEGIN');
       try {

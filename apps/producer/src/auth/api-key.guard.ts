@@ -25,7 +25,9 @@ export class ApiKeyGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { headers: Record<string, string>; ip?: string }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<AuthenticatedRequest & { headers: Record<string, string>; ip?: string }>();
     const key = /^Bearer (\S+)$/.exec(request.headers['authorization'] ?? '')?.[1];
     if (!key) throw ApiError.unauthorized('missing API key: send Authorization: Bearer sk_test_… or sk_live_…');
     const parsed = parseApiKey(key);

@@ -44,6 +44,11 @@ export async function checkEndpointUrl(
   } catch {
     return [{ field, message: `host ${host} does not resolve` }];
   }
-  const refused = addresses.map((address) => [address, classifyAddress(address)] as const).filter(([, kind]) => kind !== 'public');
-  return refused.map(([address, kind]) => ({ field, message: `resolves to a ${kind} address (${address}), which is refused` }));
+  const refused = addresses
+    .map((address) => [address, classifyAddress(address)] as const)
+    .filter(([, kind]) => kind !== 'public');
+  return refused.map(([address, kind]) => ({
+    field,
+    message: `resolves to a ${kind} address (${address}), which is refused`,
+  }));
 }

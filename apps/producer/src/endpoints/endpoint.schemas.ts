@@ -14,8 +14,15 @@ const retrySchedule = z
   .describe('delays before each retry; the first attempt is immediate');
 
 const fields = {
-  url: z.string().max(2048).describe('https:// (http:// and private addresses only for sandbox endpoints in local mode)'),
-  eventTypes: z.array(z.string().min(1)).min(1).max(50).describe('catalogue types, or ["*"] (which leaves out opt-in types)'),
+  url: z
+    .string()
+    .max(2048)
+    .describe('https:// (http:// and private addresses only for sandbox endpoints in local mode)'),
+  eventTypes: z
+    .array(z.string().min(1))
+    .min(1)
+    .max(50)
+    .describe('catalogue types, or ["*"] (which leaves out opt-in types)'),
   description: z.string().max(500).optional(),
   formatVersion: z.number().int().min(1).optional(),
   timeoutMs: z.number().int().min(1000).max(30_000).optional().describe('1–30 s, default 10 s'),
@@ -37,6 +44,4 @@ export const UpdateEndpointSchema = z
   .strict();
 export type UpdateEndpoint = z.infer<typeof UpdateEndpointSchema>;
 
-export const ListEndpointsQuerySchema = z
-  .object({ formatVersion: z.coerce.number().int().min(1).optional() })
-  .strict();
+export const ListEndpointsQuerySchema = z.object({ formatVersion: z.coerce.number().int().min(1).optional() }).strict();

@@ -16,12 +16,18 @@ export class EndpointsController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Register an endpoint; the answer carries its signing secret' })
-  create(@CurrentPrincipal() principal: Principal, @Body({ schema: CreateEndpointSchema }) body: z.infer<typeof CreateEndpointSchema>) {
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Body({ schema: CreateEndpointSchema }) body: z.infer<typeof CreateEndpointSchema>,
+  ) {
     return this.endpoints.create(principal, body);
   }
 
   @Get()
-  async list(@CurrentPrincipal() principal: Principal, @Query({ schema: ListEndpointsQuerySchema }) query: z.infer<typeof ListEndpointsQuerySchema>) {
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query({ schema: ListEndpointsQuerySchema }) query: z.infer<typeof ListEndpointsQuerySchema>,
+  ) {
     return { data: await this.endpoints.list(principal, query.formatVersion) };
   }
 

@@ -54,7 +54,13 @@ export class EndpointsRepository {
 
   static readonly outboxChannel = OUTBOX_CHANNEL;
 
-  async create(owner: Owner, id: string, values: EndpointValues, sealedSecret: Buffer, topic: string): Promise<EndpointRow> {
+  async create(
+    owner: Owner,
+    id: string,
+    values: EndpointValues,
+    sealedSecret: Buffer,
+    topic: string,
+  ): Promise<EndpointRow> {
     return withTransaction(this.db, async (client) => {
       const { rows } = await client.query<EndpointRow>(
         `INSERT INTO endpoints (id, tenant_id, environment, url, description, event_types, format_version, timeout_ms,
@@ -104,7 +110,13 @@ export class EndpointsRepository {
     owner: Owner,
     id: string,
     topic: string,
-    change: (row: EndpointRow) => Partial<EndpointValues> & { sealedSecret?: Buffer; previousSealedSecret?: Buffer; previousSecretExpiresAt?: Date },
+    change: (
+      row: EndpointRow,
+    ) => Partial<EndpointValues> & {
+      sealedSecret?: Buffer;
+      previousSealedSecret?: Buffer;
+      previousSecretExpiresAt?: Date;
+    },
   ): Promise<EndpointRow | undefined> {
     return withTransaction(this.db, async (client) => {
       const { rows } = await client.query<EndpointRow>(

@@ -71,7 +71,13 @@ export class EndpointsService {
       ordering: input.ordering ?? 'none',
       status: 'enabled',
     };
-    const row = await this.repository.create(owner, id, values, this.context.sealer.seal(secret, id), this.context.topics.endpoints);
+    const row = await this.repository.create(
+      owner,
+      id,
+      values,
+      this.context.sealer.seal(secret, id),
+      this.context.topics.endpoints,
+    );
     await this.publishNow();
     return { ...toView(row), secret };
   }
@@ -103,7 +109,8 @@ export class EndpointsService {
   }
 
   async remove(owner: Owner, id: string): Promise<void> {
-    if (!(await this.repository.softDelete(owner, id, this.context.topics.endpoints))) throw ApiError.notFound('endpoint');
+    if (!(await this.repository.softDelete(owner, id, this.context.topics.endpoints)))
+      throw ApiError.notFound('endpoint');
     await this.publishNow();
   }
 
@@ -131,7 +138,10 @@ export class EndpointsService {
     if (unknown.length > 0) {
       throw ApiError.invalid(
         'eventTypes names unknown event types',
-        unknown.map((type) => ({ field: 'eventTypes', message: `"${type}" is not in the catalogue (GET /v1/event-types)` })),
+        unknown.map((type) => ({
+          field: 'eventTypes',
+          message: `"${type}" is not in the catalogue (GET /v1/event-types)`,
+        })),
       );
     }
     return [...new Set(eventTypes)];
@@ -151,7 +161,13 @@ export class EndpointsService {
     return Math.max(1, ...common);
   }
 
-  private async assertValid(owner: Owner, url: string, eventTypes: string[], formatVersion: number, isUrlUnchanged = false) {
+  private async assertValid(
+    owner: Owner,
+    url: string,
+    eventTypes: string[],
+    formatVersion: number,
+    isUrlUnchanged = false,
+  ) {
     const errors: ErrorDetail[] = [];
     if (!isUrlUnchanged) {
       errors.push(...(await checkEndpointUrl(url, { environment: owner.environment, isLocal: this.config.isLocal })));

@@ -10,7 +10,8 @@ const SWEEP_INTERVAL_MS = 1000;
 
 /** The compacted topic's record for an endpoint: its whole current configuration, secrets sealed. */
 export function endpointRecord(row: EndpointRow, now = Date.now()): EndpointConfigured {
-  const previousIsValid = row.previous_sealed_secret && row.previous_secret_expires_at && row.previous_secret_expires_at.getTime() > now;
+  const previousIsValid =
+    row.previous_sealed_secret && row.previous_secret_expires_at && row.previous_secret_expires_at.getTime() > now;
   return {
     endpointId: row.id,
     tenantId: row.tenant_id,
@@ -108,7 +109,9 @@ export class OutboxRelay {
         byTopic.set(entry.topic, messages);
       }
       for (const [topic, messages] of byTopic) await this.publisher.publish(topic, messages);
-      await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1)', [pending.map((entry) => entry.id)]);
+      await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1)', [
+        pending.map((entry) => entry.id),
+      ]);
       return pending.length;
     });
   }

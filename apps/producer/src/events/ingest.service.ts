@@ -40,11 +40,14 @@ export class IngestService {
       ]);
     }
     const parsed = this.context.catalogue.parseData(input.type, formatVersion, input.data);
-    if (!parsed.ok) throw ApiError.invalid(`data is not a valid ${input.type} (format version ${formatVersion})`, parsed.errors);
+    if (!parsed.ok)
+      throw ApiError.invalid(`data is not a valid ${input.type} (format version ${formatVersion})`, parsed.errors);
 
     if (idempotencyKey === undefined) return this.append(owner, input.type, registered.id, parsed.value, newId('evt'));
 
-    const requestHash = createHash('sha256').update(JSON.stringify([input.type, formatVersion, input.data])).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([input.type, formatVersion, input.data]))
+      .digest('hex');
     const eventId = newId('evt');
     // Claim the key, or take over one older than the window; otherwise read who holds it.
     const claimed = await this.db.query<{ event_id: string; request_hash: string; response: AcceptedEvent | null }>(
@@ -64,41 +67,55 @@ export class IngestService {
           [owner.tenantId, owner.environment, idempotencyKey],
         )
       ).rows[0];
-    if (!row) throw ApiError.conflict('idempotency_key_in_use', 'a request with this Idempotency-Key is still in progress');
+    if (!row)
+      throw ApiError.conflict('idempotency_key_in_use', 'a request with this Idempotency-Key is still in progress');
     if (row.event_id !== eventId) {
       if (row.request_hash !== requestHash) {
-        throw ApiError.conflict('idempotency_key_reused', 'this Idempotency-Key was used with a different request in the last 24 hours');
+        throw ApiError.conflict(
+          'idempotency_key_reused',
+          'this Idempotency-Key was used with a different request in the last 24 hours',
+        );
       }
-      if (!row.response) throw ApiError.conflict('idempotency_key_in_use', 'a request with this Idempotency-Key is still in progress');
+      if (!row.response)
+        throw ApiError.conflict('idempotency_key_in_use', 'a request with this Idempotency-Key is still in progress');
       return row.response;
     }
     try {
       const accepted = await this.append(owner, input.type, registered.id, parsed.value, eventId);
-      await this.db.query('UPDATE idempotency_keys SET response = $4 WHERE tenant_id = $1 AND environment = $2 AND key = $3', [
-        owner.tenantId,
-        owner.environment,
-        idempotencyKey,
-        accepted,
-      ]);
+      await this.db.query(
+        'UPDATE idempotency_keys SET response = $4 WHERE tenant_id = $1 AND environment = $2 AND key = $3',
+        [owner.tenantId, owner.environment, idempotencyKey, accepted],
+      );
       return accepted;
     } catch (error) {
       // Nothing was accepted: free the key so the client's retry can succeed.
       await this.db
-        .query('DELETE FROM idempotency_keys WHERE tenant_id = $1 AND environment = $2 AND key = $3 AND event_id = $4', [
-          owner.tenantId,
-          owner.environment,
-          idempotencyKey,
-          eventId,
-        ])
+        .query(
+          'DELETE FROM idempotency_keys WHERE tenant_id = $1 AND environment = $2 AND key = $3 AND event_id = $4',
+          [owner.tenantId, owner.environment, idempotencyKey, eventId],
+        )
         .catch(() => undefined);
       throw error;
     }
   }
 
   /** Answers only after Kafka has the event (idempotent producer, acks = all). */
-  private async append(owner: Owner, type: string, schemaId: number, data: Record<string, unknown>, eventId: string): Promise<AcceptedEvent> {
+  private async append(
+    owner: Owner,
+    type: string,
+    schemaId: number,
+    data: Record<string, unknown>,
+    eventId: string,
+  ): Promise<AcceptedEvent> {
     const createdAt = Date.now();
-    const envelope: EventEnvelope = { eventId, tenantId: owner.tenantId, environment: owner.environment, type, createdAt, data };
+    const envelope: EventEnvelope = {
+      eventId,
+      tenantId: owner.tenantId,
+      environment: owner.environment,
+      type,
+      createdAt,
+      data,
+    };
     const value = await this.context.codec.encode(schemaId, envelope);
     try {
       await this.context.publisher.publish(this.context.topics.events, [{ key: owner.tenantId, value }]);

@@ -120,11 +120,17 @@ export class FanOut {
         records.push(
           {
             topic: topics.deliveryEvents,
-            message: { key: deliveryId, value: await codec.encode(schemas.internal['delivery-scheduled'].id, scheduled) },
+            message: {
+              key: deliveryId,
+              value: await codec.encode(schemas.internal['delivery-scheduled'].id, scheduled),
+            },
           },
           {
             topic: topics.dispatch,
-            message: { key: endpoint.endpointId, value: await codec.encode(schemas.internal['dispatch-requested'].id, dispatch) },
+            message: {
+              key: endpoint.endpointId,
+              value: await codec.encode(schemas.internal['dispatch-requested'].id, dispatch),
+            },
           },
         );
       }

@@ -28,9 +28,19 @@ export class ErrorBodyFilter implements ExceptionFilter {
     response.status(status).json({ error: { code, message, details } });
   }
 
-  private describe(exception: unknown): { status: number; code: string; message: string; details: readonly ErrorDetail[] } {
+  private describe(exception: unknown): {
+    status: number;
+    code: string;
+    message: string;
+    details: readonly ErrorDetail[];
+  } {
     if (exception instanceof ApiError) {
-      return { status: exception.getStatus(), code: exception.code, message: exception.message, details: exception.details };
+      return {
+        status: exception.getStatus(),
+        code: exception.code,
+        message: exception.message,
+        details: exception.details,
+      };
     }
     // body-parser's errors carry a `type`; Nest's Express adapter wraps them, keeping them as the cause.
     const raw = exception as { type?: string; limit?: number; cause?: { type?: string; limit?: number } };

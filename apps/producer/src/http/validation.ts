@@ -8,7 +8,9 @@ export function createValidationPipe(): StandardSchemaValidationPipe {
       ApiError.invalid(
         'the request is invalid',
         issues.map((issue) => ({
-          field: (issue.path ?? []).map((segment) => (typeof segment === 'object' ? segment.key : segment)).join('.') || undefined,
+          field:
+            (issue.path ?? []).map((segment) => (typeof segment === 'object' ? segment.key : segment)).join('.') ||
+            undefined,
           message: issue.message,
         })),
       ),
