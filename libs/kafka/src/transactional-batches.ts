@@ -30,7 +30,13 @@ export class TransactionalBatchConsumer {
   private readonly producers = new Map<number, Promise<Producer>>();
 
   constructor(private readonly options: TransactionalBatchOptions) {
-    this.consumer = options.kafka.consumer({ groupId: options.groupId, readUncommitted: false });
+    // A short session: a crashed instance's partitions move to a live one within seconds, not half a minute.
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: false,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+    });
   }
 
   async start(): Promise<void> {

@@ -110,9 +110,7 @@ export class EndpointsRepository {
     owner: Owner,
     id: string,
     topic: string,
-    change: (
-      row: EndpointRow,
-    ) => Partial<EndpointValues> & {
+    change: (row: EndpointRow) => Partial<EndpointValues> & {
       sealedSecret?: Buffer;
       previousSealedSecret?: Buffer;
       previousSecretExpiresAt?: Date;

@@ -1,0 +1,108 @@
+// A producer killed between sending a fan-out batch's records and committing its transaction: the
+// restarted one fences the open transaction and yields each delivery exactly once.
+import {
+  EventCatalogue,
+  loadSchemaFiles,
+  topicCatalogue,
+  topicNames,
+  type DispatchRequested,
+} from '@hookstream/contracts';
+import { deliveryIdFor, newId } from '@hookstream/delivery';
+import { createSchemaRegistry, registerAvroSchema } from '@hookstream/kafka';
+import { Kafka, logLevel } from 'kafkajs';
+import { startProducer, type RunningApp } from '../support/app-process';
+import { apiClient, samplePayin } from '../support/api';
+import { stackEnv, uniqueName } from '../support/stack';
+import { readTopic } from '../support/topic-reader';
+
+const prefix = uniqueName('it-crash');
+const topics = topicNames(prefix);
+const EVENTS = 20;
+
+describe('fan-out crash between send and commit', () => {
+  const running: RunningApp[] = [];
+
+  afterAll(async () => {
+    await Promise.all(running.map((app) => app.stop()));
+    const admin = new Kafka({ clientId: prefix, brokers: stackEnv.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: topicCatalogue(prefix).map((spec) => spec.name) }).catch(() => undefined);
+    await admin.deleteGroups([`${prefix}-fan-out`]).catch(() => undefined);
+    await admin.disconnect();
+  });
+
+  it('delivers each event to each endpoint exactly once after the restart', async () => {
+    // Set-up through the API, then stop: its fan-out has nothing to do yet.
+    const setup = await startProducer(prefix);
+    const api = apiClient(setup.baseUrl);
+    const tenant = await api<{ id: string; keys: { sandbox: string } }>('POST', '/v1/admin/tenants', {
+      key: 'dev-admin-token',
+      body: { name: 'crash' },
+    });
+    const key = tenant.body.keys.sandbox;
+    const endpoints: string[] = [];
+    for (const name of ['a', 'b']) {
+      const endpoint = await api<{ id: string }>('POST', '/v1/endpoints', {
+        key,
+        body: { url: `http://127.0.0.1:9/${name}`, eventTypes: ['*'] },
+      });
+      endpoints.push(endpoint.body.id);
+    }
+    expect(await setup.app.stop()).toBe(0);
+
+    // Events straight onto the events topic, as a platform team's service would publish them.
+    const eventIds = Array.from({ length: EVENTS }, () => newId('evt'));
+    const schema = loadSchemaFiles().find((file) => file.type === 'payin.succeeded');
+    if (!schema) throw new Error('no payin.succeeded schema');
+    const registry = createSchemaRegistry(stackEnv.registryUrl);
+    const { id: schemaId } = await registerAvroSchema(registry, topics.events, schema.schema);
+    const catalogue = new EventCatalogue(loadSchemaFiles());
+    const parsed = catalogue.parseData('payin.succeeded', 1, samplePayin());
+    if (!parsed.ok) throw new Error('bad sample');
+    const kafka = new Kafka({ clientId: prefix, brokers: stackEnv.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const publisher = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await publisher.connect();
+    await publisher.send({
+      topic: topics.events,
+      acks: -1,
+      messages: await Promise.all(
+        eventIds.map(async (eventId) => ({
+          key: tenant.body.id,
+          value: await registry.encode(schemaId, {
+            eventId,
+            tenantId: tenant.body.id,
+            environment: 'sandbox',
+            type: 'payin.succeeded',
+            createdAt: Date.now(),
+            data: parsed.value,
+          }),
+        })),
+      ),
+    });
+    await publisher.disconnect();
+
+    // The first fan-out batch kills the process after its records are sent, before the commit.
+    const doomed = await startProducer(prefix, { HOOKSTREAM_TEST_CRASH_FAN_OUT: '1' });
+    running.push(doomed.app);
+    expect(await doomed.app.exited()).toBe('SIGKILL');
+    const uncommitted = await readTopic<DispatchRequested>(topics.dispatch, (records) => records.length > 0, {
+      readUncommitted: true,
+      settleMs: 200,
+    });
+    expect(uncommitted.length).toBeGreaterThan(0);
+
+    const restarted = await startProducer(prefix);
+    running.push(restarted.app);
+    const expected = eventIds
+      .flatMap((eventId) => endpoints.map((endpointId) => deliveryIdFor(eventId, endpointId)))
+      .sort();
+    const committed = await readTopic<DispatchRequested>(
+      topics.dispatch,
+      (records) => records.length >= expected.length,
+      {
+        settleMs: 3000,
+      },
+    );
+    expect(committed.map((record) => record.value.deliveryId).sort()).toEqual(expected);
+  });
+});
