@@ -2,7 +2,7 @@
 // `npm start`: install what is missing, bring the stack up, build, and supervise one process per app
 // (pid files hold each app's own node pid; a dead app is restarted). Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureNodeModules, stackDown, stackUp } from './setup.mjs';
 import { loadConfig, repoRoot } from './stack/config.mjs';
@@ -69,6 +69,25 @@ async function waitReady(app, timeoutMs = 120_000) {
   return false;
 }
 
+/** The local tenant, created once and kept in .stack/local-tenant.json (local mode only: keys are shown once). */
+async function localTenant(apiUrl) {
+  const file = join(stack.stackDir, 'local-tenant.json');
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    const check = await fetch(`${apiUrl}/v1/endpoints`, { headers: { authorization: `Bearer ${saved.keys.sandbox}` } });
+    if (check.ok) return saved;
+  }
+  const response = await fetch(`${apiUrl}/v1/admin/tenants`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${env.ADMIN_TOKEN ?? 'dev-admin-token'}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'local' }),
+  });
+  if (!response.ok) throw new Error(`POST /v1/admin/tenants answered ${response.status}`);
+  const tenant = await response.json();
+  writeFileSync(file, `${JSON.stringify(tenant, null, 2)}\n`, { mode: 0o600 });
+  return tenant;
+}
+
 async function stopAll() {
   if (isStopping) return;
   isStopping = true;
@@ -88,9 +107,16 @@ for (const app of apps) {
   if (!(await waitReady(app))) console.error(`${app.name} is not ready yet; see .stack/logs/${app.name}.log`);
 }
 const apiUrl = `http://127.0.0.1:${apps[0].port}`;
+const tenant = await localTenant(apiUrl).catch((error) => {
+  console.error(`could not create the local tenant: ${error.message}`);
+  return undefined;
+});
 console.log(`
 hookstream is running (local mode)
   API            ${apiUrl}/v1
+  sandbox key    ${tenant?.keys.sandbox ?? '(unavailable)'}   (tenant ${tenant?.name ?? '?'}; its live key is in .stack/local-tenant.json)
+  admin token    dev-admin-token
+  API docs       ${apiUrl}/docs
   health         ${apiUrl}/health/ready
   metrics        ${apiUrl}/metrics, :${apps[1].port}/metrics, :${apps[2].port}/metrics
   logs           .stack/logs/<app>.log
