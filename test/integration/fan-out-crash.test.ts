@@ -10,7 +10,7 @@ import {
 import { deliveryIdFor, newId } from '@hookstream/delivery';
 import { createSchemaRegistry, registerAvroSchema } from '@hookstream/kafka';
 import { Kafka, logLevel } from 'kafkajs';
-import { startProducer, type RunningApp } from '../support/app-process';
+import { launchProducer, startProducer, type RunningApp } from '../support/app-process';
 import { apiClient, samplePayin } from '../support/api';
 import { stackEnv, uniqueName } from '../support/stack';
 import { readTopic } from '../support/topic-reader';
@@ -82,7 +82,7 @@ describe('fan-out crash between send and commit', () => {
     await publisher.disconnect();
 
     // The first fan-out batch kills the process after its records are sent, before the commit.
-    const doomed = await startProducer(prefix, { HOOKSTREAM_TEST_CRASH_FAN_OUT: '1' });
+    const doomed = await launchProducer(prefix, { HOOKSTREAM_TEST_CRASH_FAN_OUT: '1' });
     running.push(doomed.app);
     expect(await doomed.app.exited()).toBe('SIGKILL');
     const uncommitted = await readTopic<DispatchRequested>(topics.dispatch, (records) => records.length > 0, {

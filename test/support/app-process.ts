@@ -41,10 +41,22 @@ export function startApp(name: AppName, env: NodeJS.ProcessEnv): RunningApp {
 }
 
 export async function waitUntilReady(port: number, app: RunningApp, timeoutMs = 60_000): Promise<void> {
+  try {
+    await waitUntilAnswering(port, app, timeoutMs);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- ${app.name} output ---\n${app.output().slice(-4000)}`, {
+      cause: error,
+    });
+  }
+}
+
+async function waitUntilAnswering(port: number, app: RunningApp, timeoutMs: number): Promise<void> {
   await waitFor(
     `${app.name} /health/ready on port ${port}`,
     async () => {
-      if (app.process.exitCode !== null) throw new Error(`${app.name} exited:\n${app.output()}`);
+      if (app.process.exitCode !== null || app.process.signalCode !== null) {
+        throw new Error(`${app.name} exited (${app.process.exitCode ?? app.process.signalCode})`);
+      }
       const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
       return response.ok;
     },
@@ -57,6 +69,16 @@ export async function startProducer(
   prefix: string,
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<{ app: RunningApp; baseUrl: string }> {
+  const { app, port } = await launchProducer(prefix, extraEnv);
+  await waitUntilReady(port, app);
+  return { app, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+/** The producer on free ports with its own topic prefix, without waiting for it. */
+export async function launchProducer(
+  prefix: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ app: RunningApp; port: number }> {
   const [port, grpcPort] = [await freePort(), await freePort()];
   const app = startApp('producer', {
     ...process.env,
@@ -68,6 +90,5 @@ export async function startProducer(
     GRPC_PORT: String(grpcPort),
     ...extraEnv,
   });
-  await waitUntilReady(port, app);
-  return { app, baseUrl: `http://127.0.0.1:${port}` };
+  return { app, port };
 }

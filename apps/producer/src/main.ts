@@ -30,16 +30,20 @@ void runApp({
   async compose(logger) {
     const pool = createPool(config.databaseUrl, logger);
     await migrate(pool, logger);
+    logger.debug('start-up: database migrated');
     const kafka = createKafka(config.kafka, 'hookstream-producer', logger);
     const admin = await connectAdmin(kafka, config.kafka, logger);
     const topics = topicNames(config.kafka.topicPrefix);
     const catalogue = new EventCatalogue(loadSchemaFiles());
     const codec = new AvroCodec(createSchemaRegistry(config.kafka.registryUrl));
     const schemas = await registerSchemas(codec, catalogue, topics);
+    logger.debug('start-up: schemas registered');
     const publisher = new Publisher(kafka);
     await publisher.connect();
+    logger.debug('start-up: publisher connected');
     const outbox = new OutboxRelay(pool, publisher, codec, schemas.internal['endpoint-configured'], logger);
     await outbox.start();
+    logger.debug('start-up: outbox relay started');
     const context = new ProducerContext(
       catalogue,
       topics,

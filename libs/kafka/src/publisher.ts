@@ -46,15 +46,22 @@ export class Publisher {
       while (this.queue.length > 0) {
         const batch: Pending[] = [];
         let size = 0;
-        while (this.queue.length > 0 && (batch.length === 0 || size + (this.queue[0]?.messages.length ?? 0) <= MAX_BATCH_MESSAGES)) {
+        while (
+          this.queue.length > 0 &&
+          (batch.length === 0 || size + (this.queue[0]?.messages.length ?? 0) <= MAX_BATCH_MESSAGES)
+        ) {
           const next = this.queue.shift() as Pending;
           batch.push(next);
           size += next.messages.length;
         }
         const byTopic = new Map<string, { key: string; value: Buffer | null }[]>();
-        for (const pending of batch) byTopic.set(pending.topic, [...(byTopic.get(pending.topic) ?? []), ...pending.messages]);
+        for (const pending of batch)
+          byTopic.set(pending.topic, [...(byTopic.get(pending.topic) ?? []), ...pending.messages]);
         try {
-          await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+          await this.producer.sendBatch({
+            acks: -1,
+            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          });
           for (const pending of batch) pending.resolve();
         } catch (error) {
           for (const pending of batch) pending.reject(error);
