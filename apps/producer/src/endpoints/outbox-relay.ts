@@ -7,6 +7,9 @@ import { EndpointsRepository, type EndpointRow } from './endpoints.repository';
 
 const BATCH = 200;
 const SWEEP_INTERVAL_MS = 1000;
+/** Published entries are kept a while for inspection, then pruned. */
+const RETENTION = '7 days';
+const PRUNE_EVERY_SWEEPS = 3600;
 
 /** The compacted topic's record for an endpoint: its whole current configuration, secrets sealed. */
 export function endpointRecord(row: EndpointRow, now = Date.now()): EndpointConfigured {
@@ -44,6 +47,7 @@ export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private isRequested = false;
+  private sweeps = 0;
 
   constructor(
     private readonly db: Pool,
@@ -57,7 +61,7 @@ export class OutboxRelay {
     this.listener = await this.db.connect();
     this.listener.on('notification', () => void this.flush().catch(() => undefined));
     await this.listener.query(`LISTEN ${EndpointsRepository.outboxChannel}`);
-    this.timer = setInterval(() => void this.flush().catch(() => undefined), SWEEP_INTERVAL_MS);
+    this.timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
     await this.flush();
   }
 
@@ -65,6 +69,15 @@ export class OutboxRelay {
     clearInterval(this.timer);
     await this.running;
     this.listener?.release();
+  }
+
+  private async sweep(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    if (++this.sweeps % PRUNE_EVERY_SWEEPS === 0) {
+      await this.db
+        .query(`DELETE FROM outbox WHERE published_at < now() - interval '${RETENTION}'`)
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'outbox pruning failed'));
+    }
   }
 
   /** Publishes everything pending; concurrent calls share one run, and a call during a run gets another. */
