@@ -1,3 +1,5 @@
+import { RETRY_TIERS, type RetryTier } from '@hookstream/delivery';
+
 /**
  * The topic catalogue (see API.md, "Kafka topics"). Names, partitions, retention and compaction
  * live here; libs/kafka creates them at start-up, since the broker never auto-creates.
@@ -12,12 +14,7 @@ export interface TopicSpec {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/**
- * Retry tiers: fixed delays, so records within one tier topic fall due in offset order.
- * A schedule entry maps to one tier or a chain of them (see libs/delivery's retry policy).
- */
-export const RETRY_TIERS = ['1s', '5s', '30s', '5m', '30m', '2h', '5h', '10h'] as const;
-export type RetryTier = (typeof RETRY_TIERS)[number];
+export { RETRY_TIERS, type RetryTier };
 
 export interface TopicNames {
   readonly events: string;

@@ -2,3 +2,4 @@ export * from './address-policy';
 export * from './durations';
 export * from './ids';
 export * from './subscriptions';
+export * from './retry-policy';

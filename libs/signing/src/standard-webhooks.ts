@@ -1,11 +1,11 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** The Standard Webhooks headers of one attempt. */
-export interface SignatureHeaders {
+export type SignatureHeaders = {
   readonly 'webhook-id': string;
   readonly 'webhook-timestamp': string;
   readonly 'webhook-signature': string;
-}
+};
 
 const SECRET_PREFIX = 'whsec_';
 
