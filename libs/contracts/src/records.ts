@@ -58,3 +58,83 @@ export interface EventEnvelope {
   readonly createdAt: number;
   readonly data: Record<string, unknown>;
 }
+
+interface DeliveryRef {
+  readonly deliveryId: string;
+  readonly eventId: string;
+  readonly tenantId: string;
+  readonly environment: Environment;
+  readonly endpointId: string;
+  readonly eventType: string;
+}
+
+export interface AttemptRecord extends DeliveryRef {
+  readonly attempt: number;
+  readonly formatVersion: number;
+  readonly attemptedAt: number;
+  readonly url: string;
+  readonly resolvedIp: string | null;
+  readonly latencyMs: number;
+  readonly statusCode: number | null;
+  readonly responseBody: string | null;
+  readonly secretFingerprints: string[];
+  readonly signedContentSha256: string;
+  readonly webhookTimestamp: number;
+}
+
+export type AttemptSucceeded = AttemptRecord;
+
+export type AttemptErrorClass =
+  | 'timeout'
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'dns'
+  | 'tls'
+  | 'non_2xx'
+  | 'refused_address'
+  | 'other';
+
+export interface AttemptFailed extends AttemptRecord {
+  readonly errorClass: AttemptErrorClass;
+  readonly error: string | null;
+}
+
+export interface RetryScheduled extends DeliveryRef {
+  readonly attempt: number;
+  readonly dueAt: number;
+  readonly tiers: string[];
+  readonly scheduledAt: number;
+}
+
+export interface DeliveryExhausted extends DeliveryRef {
+  readonly attempts: number;
+  readonly exhaustedAt: number;
+}
+
+interface EndpointRef {
+  readonly endpointId: string;
+  readonly tenantId: string;
+  readonly environment: Environment;
+}
+
+export interface EndpointDisabled extends EndpointRef {
+  readonly reason: string;
+  readonly disabledAt: number;
+}
+
+export interface CircuitOpened extends EndpointRef {
+  readonly consecutiveFailures: number;
+  readonly openedAt: number;
+}
+
+export interface CircuitClosed extends EndpointRef {
+  readonly closedAt: number;
+}
+
+export interface RetryRequested extends DeliveryRef {
+  readonly formatVersion: number;
+  readonly attempt: number;
+  readonly event: Buffer;
+  readonly dueAt: number;
+  readonly remainingTiers: string[];
+}

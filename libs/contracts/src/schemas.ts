@@ -40,7 +40,21 @@ export function loadSchemaFiles(dir = schemasDir()): readonly SchemaFile[] {
 }
 
 /** The engine's own records (endpoint changes, delivery events, dispatch requests): `schemas/internal/<name>.avsc`. */
-export type InternalRecordName = 'endpoint-configured' | 'delivery-scheduled' | 'dispatch-requested';
+export const INTERNAL_RECORDS = {
+  'endpoint-configured': 'endpoints',
+  'delivery-scheduled': 'deliveryEvents',
+  'attempt-succeeded': 'deliveryEvents',
+  'attempt-failed': 'deliveryEvents',
+  'retry-scheduled': 'deliveryEvents',
+  'delivery-exhausted': 'deliveryEvents',
+  'endpoint-disabled': 'deliveryEvents',
+  'circuit-opened': 'deliveryEvents',
+  'circuit-closed': 'deliveryEvents',
+  'dispatch-requested': 'dispatch',
+  'retry-requested': 'retry',
+} as const;
+/** Each record's name, and which topic carries it (`retry`: every retry tier). */
+export type InternalRecordName = keyof typeof INTERNAL_RECORDS;
 
 export function loadInternalSchema(name: InternalRecordName, dir = schemasDir()): AvroSchema {
   return readJson(join(dir, 'internal', `${name}.avsc`));

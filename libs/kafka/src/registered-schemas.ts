@@ -1,7 +1,9 @@
 import {
   type EventCatalogue,
+  INTERNAL_RECORDS,
   type InternalRecordName,
   loadInternalSchema,
+  RETRY_TIERS,
   type TopicNames,
 } from '@hookstream/contracts';
 import type { AvroCodec, RegisteredSchema } from './avro-codec';
@@ -28,10 +30,15 @@ export async function registerSchemas(
       versions.set(version, await codec.register(topics.events, schema));
     events.set(definition.type, versions);
   }
-  const internal = {
-    'endpoint-configured': await codec.register(topics.endpoints, loadInternalSchema('endpoint-configured')),
-    'delivery-scheduled': await codec.register(topics.deliveryEvents, loadInternalSchema('delivery-scheduled')),
-    'dispatch-requested': await codec.register(topics.dispatch, loadInternalSchema('dispatch-requested')),
-  };
+  const internal = {} as Record<InternalRecordName, RegisteredSchema>;
+  for (const [name, topic] of Object.entries(INTERNAL_RECORDS) as [InternalRecordName, (typeof INTERNAL_RECORDS)[InternalRecordName]][]) {
+    const schema = loadInternalSchema(name);
+    if (topic === 'retry') {
+      // The same record on every tier: one subject per tier topic, the same schema id.
+      for (const tier of RETRY_TIERS) internal[name] = await codec.register(topics.retry(tier), schema);
+    } else {
+      internal[name] = await codec.register(topics[topic], schema);
+    }
+  }
   return { events, internal };
 }
