@@ -92,3 +92,19 @@ export async function launchProducer(
   });
   return { app, port };
 }
+
+/** The dispatcher on a free port with its own topic prefix, ready. */
+export async function startDispatcher(prefix: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningApp> {
+  const port = await freePort();
+  const app = startApp('dispatcher', {
+    ...process.env,
+    HOOKSTREAM_LOCAL: '1',
+    LOG_LEVEL: 'warn',
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_TOPIC_PARTITIONS: '2',
+    DISPATCHER_PORT: String(port),
+    ...extraEnv,
+  });
+  await waitUntilReady(port, app);
+  return app;
+}

@@ -1,8 +1,24 @@
 import { loadOrExit, runApp } from '@hookstream/app-runtime';
-import { connectAdmin, createKafka, kafkaReadiness, schemaRegistryReadiness } from '@hookstream/kafka';
+import { EventCatalogue, loadSchemaFiles, topicNames } from '@hookstream/contracts';
+import {
+  AvroCodec,
+  ConcurrentConsumer,
+  connectAdmin,
+  createKafka,
+  createSchemaRegistry,
+  kafkaReadiness,
+  Publisher,
+  registerSchemas,
+  schemaRegistryReadiness,
+} from '@hookstream/kafka';
 import { createMetricsRegistry } from '@hookstream/observability';
+import { SecretSealer } from '@hookstream/secrets';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { loadDispatcherConfig } from './config';
+import { DispatchWorker } from './dispatch-worker';
 import { DispatcherModule } from './dispatcher.module';
+import { EndpointRegistry } from './endpoint-registry';
+import { HttpSender } from './http-sender';
 
 const config = loadOrExit(() => loadDispatcherConfig(process.env));
 
@@ -14,12 +30,90 @@ void runApp({
   async compose(logger) {
     const kafka = createKafka(config.kafka, 'hookstream-dispatcher', logger);
     const admin = await connectAdmin(kafka, config.kafka, logger);
+    const topics = topicNames(config.kafka.topicPrefix);
+    const catalogue = new EventCatalogue(loadSchemaFiles());
+    const codec = new AvroCodec(createSchemaRegistry(config.kafka.registryUrl));
+    const schemas = await registerSchemas(codec, catalogue, topics);
+    const publisher = new Publisher(kafka);
+    await publisher.connect();
+    const registry = new EndpointRegistry({
+      kafka,
+      admin,
+      topic: topics.endpoints,
+      codec,
+      sealer: new SecretSealer(config.masterKey),
+      name: `${config.kafka.topicPrefix}-dispatcher-endpoints`,
+      logger,
+    });
+    const sender = new HttpSender({
+      localAddress: config.localAddress,
+      connectionsPerOrigin: config.endpointConcurrency,
+    });
+    const metrics = createMetricsRegistry('dispatcher');
+    const worker = new DispatchWorker({
+      config,
+      registry,
+      sender,
+      codec,
+      schemas,
+      catalogue,
+      publisher,
+      topics,
+      logger,
+      metrics: {
+        attempts: new Counter({
+          name: 'hookstream_dispatcher_attempts_total',
+          help: 'Delivery attempts, by outcome and error class',
+          labelNames: ['outcome', 'error_class'],
+          registers: [metrics],
+        }),
+        attemptSeconds: new Histogram({
+          name: 'hookstream_dispatcher_attempt_duration_seconds',
+          help: 'Time from sending a webhook to its answer',
+          labelNames: ['outcome'],
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+          registers: [metrics],
+        }),
+        parked: new Gauge({
+          name: 'hookstream_dispatcher_parked',
+          help: 'Deliveries waiting on an open circuit',
+          registers: [metrics],
+        }),
+      },
+    });
+    const consumer = new ConcurrentConsumer({
+      kafka,
+      groupId: `${config.kafka.topicPrefix}-dispatcher`,
+      topic: topics.dispatch,
+      logger,
+      maxBuffered: config.maxInFlight,
+      handle: (message) => worker.handle(message),
+    });
+    new Gauge({
+      name: 'hookstream_dispatcher_in_flight',
+      help: 'Dispatch requests taken and not finished',
+      registers: [metrics],
+      collect() {
+        this.set(consumer.inFlight);
+      },
+    });
     return {
       module: DispatcherModule.forRoot({
-        metrics: createMetricsRegistry('dispatcher'),
+        metrics,
         readinessChecks: [kafkaReadiness(admin), schemaRegistryReadiness(config.kafka.registryUrl)],
       }),
-      closeables: [() => admin.disconnect()],
+      afterListen: async () => {
+        await registry.start();
+        await consumer.start();
+      },
+      closeables: [
+        () => consumer.stop(config.shutdownTimeoutMs),
+        async () => worker.dispose(),
+        () => registry.stop(),
+        () => sender.close(),
+        () => publisher.disconnect(),
+        () => admin.disconnect(),
+      ],
     };
   },
 });

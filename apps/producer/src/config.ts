@@ -1,8 +1,13 @@
-import { ConfigError, envFlag, envPort, parseEnv, runtimeSettingsSchema } from '@hookstream/settings';
+import {
+  envFlag,
+  envPort,
+  fromSetting,
+  hookstreamVersion,
+  parseEnv,
+  runtimeSettingsSchema,
+} from '@hookstream/settings';
 import { kafkaSettingsFrom, kafkaSettingsSchema, type KafkaSettings } from '@hookstream/kafka';
 import { loadMasterKey, type MasterKey } from '@hookstream/secrets';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 const LOCAL_ADMIN_TOKEN = 'dev-admin-token';
@@ -50,27 +55,14 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
     databaseUrl: parsed.DATABASE_URL,
     adminToken: parsed.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN,
     kafka: kafkaSettingsFrom(parsed),
-    masterKey: masterKeyOf(parsed.SECRETS_KEY, parsed.SECRETS_KEY_FILE, parsed.HOOKSTREAM_LOCAL),
-    version: packageVersion(),
+    masterKey: fromSetting('SECRETS_KEY', () =>
+      loadMasterKey({
+        secretsKey: parsed.SECRETS_KEY,
+        secretsKeyFile: parsed.SECRETS_KEY_FILE,
+        isLocal: parsed.HOOKSTREAM_LOCAL,
+      }),
+    ),
+    version: hookstreamVersion(),
     testHooks: { crashFanOutBeforeCommit: parsed.HOOKSTREAM_LOCAL && parsed.HOOKSTREAM_TEST_CRASH_FAN_OUT },
   });
-}
-
-function masterKeyOf(secretsKey: string | undefined, secretsKeyFile: string, isLocal: boolean): MasterKey {
-  try {
-    return loadMasterKey({ secretsKey, secretsKeyFile, isLocal });
-  } catch (error) {
-    throw new ConfigError(`invalid configuration:\n✖ ${(error as Error).message}\n  → at SECRETS_KEY`);
-  }
-}
-
-/** hookstream's version, from the root package.json (found from source and from dist/ alike). */
-function packageVersion(from = __dirname): string {
-  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (!existsSync(file)) continue;
-    const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
-    if (manifest.name === 'hookstream') return manifest.version;
-  }
-  return '0.0.0';
 }

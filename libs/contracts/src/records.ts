@@ -85,14 +85,7 @@ export interface AttemptRecord extends DeliveryRef {
 export type AttemptSucceeded = AttemptRecord;
 
 export type AttemptErrorClass =
-  | 'timeout'
-  | 'connection_refused'
-  | 'connection_reset'
-  | 'dns'
-  | 'tls'
-  | 'non_2xx'
-  | 'refused_address'
-  | 'other';
+  'timeout' | 'connection_refused' | 'connection_reset' | 'dns' | 'tls' | 'non_2xx' | 'refused_address' | 'other';
 
 export interface AttemptFailed extends AttemptRecord {
   readonly errorClass: AttemptErrorClass;

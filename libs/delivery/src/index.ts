@@ -3,3 +3,4 @@ export * from './durations';
 export * from './ids';
 export * from './subscriptions';
 export * from './retry-policy';
+export * from './circuit-breaker';

@@ -22,7 +22,10 @@ describe('retry policy', () => {
 
   it('keeps jitter within ±20 %', () => {
     for (const random of [0, 0.25, 0.75, 0.999999]) {
-      const decision = decideRetry({ failedAttempt: 2, failedAt: at, schedule: DEFAULT_RETRY_SCHEDULE }, { jitter: 0.2, random: () => random });
+      const decision = decideRetry(
+        { failedAttempt: 2, failedAt: at, schedule: DEFAULT_RETRY_SCHEDULE },
+        { jitter: 0.2, random: () => random },
+      );
       if (decision.kind !== 'retry') throw new Error('exhausted');
       expect(decision.delayMs).toBeGreaterThanOrEqual(240_000);
       expect(decision.delayMs).toBeLessThanOrEqual(360_000);
@@ -31,14 +34,19 @@ describe('retry policy', () => {
 
   it('uses an endpoint schedule of its own', () => {
     const schedule = ['1s', '2s'];
-    expect(decideRetry({ failedAttempt: 2, failedAt: at, schedule }, noJitter)).toMatchObject({ kind: 'retry', delayMs: 2000, tiers: ['1s', '1s'] });
+    expect(decideRetry({ failedAttempt: 2, failedAt: at, schedule }, noJitter)).toMatchObject({
+      kind: 'retry',
+      delayMs: 2000,
+      tiers: ['1s', '1s'],
+    });
     expect(decideRetry({ failedAttempt: 3, failedAt: at, schedule }, noJitter).kind).toBe('exhausted');
     expect(decideRetry({ failedAttempt: 1, failedAt: at, schedule: [] }, noJitter).kind).toBe('exhausted');
   });
 
   it('honours Retry-After between the scheduled delay and twice it', () => {
     const schedule = ['30m'];
-    const retry = (seconds: number) => decideRetry({ failedAttempt: 1, failedAt: at, schedule, retryAfterSeconds: seconds }, noJitter);
+    const retry = (seconds: number) =>
+      decideRetry({ failedAttempt: 1, failedAt: at, schedule, retryAfterSeconds: seconds }, noJitter);
     expect(retry(60)).toMatchObject({ delayMs: 1_800_000 });
     expect(retry(2700)).toMatchObject({ delayMs: 2_700_000 });
     expect(retry(86_400)).toMatchObject({ delayMs: 3_600_000 });

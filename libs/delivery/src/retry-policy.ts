@@ -23,7 +23,13 @@ export const RETRY_TIERS = ['1s', '5s', '30s', '5m', '30m', '2h', '5h', '10h'] a
 export type RetryTier = (typeof RETRY_TIERS)[number];
 
 export type RetryDecision =
-  | { readonly kind: 'retry'; readonly attempt: number; readonly delayMs: number; readonly tiers: readonly RetryTier[]; readonly dueAt: number }
+  | {
+      readonly kind: 'retry';
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly tiers: readonly RetryTier[];
+      readonly dueAt: number;
+    }
   | { readonly kind: 'exhausted'; readonly attempts: number };
 
 export interface RetryInput {
@@ -47,7 +53,8 @@ export interface RetryPolicyOptions {
 export function parseSchedule(schedule: readonly string[]): number[] {
   return schedule.map((entry) => {
     const ms = parseDuration(entry);
-    if (ms === undefined || ms < 1000) throw new Error(`retry schedule entry "${entry}" is not a duration of at least 1s`);
+    if (ms === undefined || ms < 1000)
+      throw new Error(`retry schedule entry "${entry}" is not a duration of at least 1s`);
     return ms;
   });
 }
@@ -69,7 +76,13 @@ export function decideRetry(input: RetryInput, options: RetryPolicyOptions): Ret
   }
   const tiers = tiersFor(delayMs);
   const actualMs = tiers.reduce((sum, tier) => sum + tierMs(tier), 0);
-  return { kind: 'retry', attempt: input.failedAttempt + 1, delayMs: actualMs, tiers, dueAt: input.failedAt + actualMs };
+  return {
+    kind: 'retry',
+    attempt: input.failedAttempt + 1,
+    delayMs: actualMs,
+    tiers,
+    dueAt: input.failedAt + actualMs,
+  };
 }
 
 /** The chain of fixed tiers, longest first, whose sum is the delay rounded to whole seconds (at least 1 s). */

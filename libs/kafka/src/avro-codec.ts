@@ -1,4 +1,4 @@
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { AvroSchema } from '@hookstream/contracts';
 import { registerAvroSchema, subjectFor } from './schema-registry';
 
@@ -28,6 +28,11 @@ export class AvroCodec {
 
   encode(schemaId: number, value: unknown): Promise<Buffer> {
     return this.registry.encode(schemaId, value);
+  }
+
+  /** Decodes with the writer's schema resolved to `readerSchema` (Avro schema resolution: another format version). */
+  async decodeAs<T>(bytes: Buffer, readerSchema: AvroSchema): Promise<T> {
+    return (await this.registry.decode(bytes, { [SchemaType.AVRO]: { readerSchema: readerSchema as never } })) as T;
   }
 
   async decode<T>(bytes: Buffer): Promise<{ value: T; schemaId: number }> {

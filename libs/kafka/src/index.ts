@@ -10,3 +10,5 @@ export * from './schema-registry';
 export * from './topic-admin';
 export * from './transactional-batches';
 export * from './registered-schemas';
+export * from './concurrent-consumer';
+export * from './offset-tracker';

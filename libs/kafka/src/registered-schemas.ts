@@ -31,7 +31,10 @@ export async function registerSchemas(
     events.set(definition.type, versions);
   }
   const internal = {} as Record<InternalRecordName, RegisteredSchema>;
-  for (const [name, topic] of Object.entries(INTERNAL_RECORDS) as [InternalRecordName, (typeof INTERNAL_RECORDS)[InternalRecordName]][]) {
+  for (const [name, topic] of Object.entries(INTERNAL_RECORDS) as [
+    InternalRecordName,
+    (typeof INTERNAL_RECORDS)[InternalRecordName],
+  ][]) {
     const schema = loadInternalSchema(name);
     if (topic === 'retry') {
       // The same record on every tier: one subject per tier topic, the same schema id.

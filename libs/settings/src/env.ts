@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 /** A bad or missing setting: the app refuses to start and says which one. */
@@ -31,3 +33,23 @@ export const runtimeSettingsSchema = z.object({
   SECRETS_KEY: z.preprocess((value) => (value === '' ? undefined : value), z.string().optional()),
   SECRETS_KEY_FILE: z.string().default('.stack/secrets.key'),
 });
+
+/** hookstream's version, from the root package.json (found from source and from dist/ alike). */
+export function hookstreamVersion(from = __dirname): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+    if (manifest.name === 'hookstream') return manifest.version;
+  }
+  return '0.0.0';
+}
+
+/** Builds a value from a setting; an error becomes a ConfigError that names the variable. */
+export function fromSetting<T>(variable: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n✖ ${(error as Error).message}\n  → at ${variable}`);
+  }
+}

@@ -23,7 +23,9 @@ describe('Standard Webhooks signing', () => {
   });
 
   it('accepts the secret with or without its whsec_ prefix', () => {
-    expect(sign(VECTOR.id, VECTOR.timestamp, body, [VECTOR.secret.slice(6)])['webhook-signature']).toBe(VECTOR.signature);
+    expect(sign(VECTOR.id, VECTOR.timestamp, body, [VECTOR.secret.slice(6)])['webhook-signature']).toBe(
+      VECTOR.signature,
+    );
   });
 
   it('signs with both secrets during a rotation, space-separated, and either verifies', () => {
@@ -46,9 +48,14 @@ describe('Standard Webhooks signing', () => {
     ['a future timestamp', { now: VECTOR.timestamp - 301 }, 'too-new'],
   ])('refuses %s', (_, change, reason) => {
     const headers = sign(VECTOR.id, VECTOR.timestamp, body, [VECTOR.secret]);
-    const result = verify(headers, 'body' in change ? change.body : body, 'secrets' in change ? change.secrets : [VECTOR.secret], {
-      nowSeconds: 'now' in change ? change.now : VECTOR.timestamp,
-    });
+    const result = verify(
+      headers,
+      'body' in change ? change.body : body,
+      'secrets' in change ? change.secrets : [VECTOR.secret],
+      {
+        nowSeconds: 'now' in change ? change.now : VECTOR.timestamp,
+      },
+    );
     expect(result).toEqual({ ok: false, reason });
   });
 

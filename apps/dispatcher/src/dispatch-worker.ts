@@ -1,0 +1,245 @@
+import type {
+  AttemptFailed,
+  AttemptSucceeded,
+  DeliveryExhausted,
+  DispatchRequested,
+  EventCatalogue,
+  RetryRequested,
+  RetryScheduled,
+  TopicNames,
+} from '@hookstream/contracts';
+import { decideRetry, tierMs } from '@hookstream/delivery';
+import type { AvroCodec, KafkaMessage, Publisher, RegisteredSchemas } from '@hookstream/kafka';
+import type { Logger } from '@hookstream/observability';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { DispatcherConfig } from './config';
+import { EndpointLane } from './endpoint-lane';
+import type { EndpointRegistry, LiveEndpoint } from './endpoint-registry';
+import type { HttpSender, SendOutcome } from './http-sender';
+import { buildWebhookRequest } from './webhook-request';
+
+export interface DispatchMetrics {
+  readonly attempts: Counter<'outcome' | 'error_class'>;
+  readonly attemptSeconds: Histogram<'outcome'>;
+  readonly parked: Gauge;
+}
+
+export interface DispatchWorkerDeps {
+  readonly config: DispatcherConfig;
+  readonly registry: EndpointRegistry;
+  readonly sender: HttpSender;
+  readonly codec: AvroCodec;
+  readonly schemas: RegisteredSchemas;
+  readonly catalogue: EventCatalogue;
+  readonly publisher: Publisher;
+  readonly topics: TopicNames;
+  readonly logger: Logger;
+  readonly metrics: DispatchMetrics;
+}
+
+/**
+ * One dispatch request, start to finish: wait for the endpoint's lane, sign and send, append the
+ * attempt's outcome to the delivery log, then the retry (to its tier) or the exhaustion. Resolves
+ * once all of that is durable in Kafka; the consumer commits the offset only then.
+ */
+export class DispatchWorker {
+  private readonly lanes = new Map<string, EndpointLane>();
+
+  constructor(private readonly deps: DispatchWorkerDeps) {}
+
+  get parkedCount(): number {
+    let parked = 0;
+    for (const lane of this.lanes.values()) parked += lane.parkedCount;
+    return parked;
+  }
+
+  async handle(message: KafkaMessage): Promise<void> {
+    if (!message.value) return;
+    const { value: dispatch } = await this.deps.codec.decode<DispatchRequested>(message.value);
+    const endpoint = await this.deps.registry.current(dispatch.endpointId);
+    if (!endpoint) {
+      this.deps.logger.info(
+        { deliveryId: dispatch.deliveryId, endpointId: dispatch.endpointId },
+        'endpoint deleted; delivery dropped',
+      );
+      return;
+    }
+    if (endpoint.config.status === 'disabled') {
+      this.deps.logger.info(
+        { deliveryId: dispatch.deliveryId, endpointId: dispatch.endpointId },
+        'endpoint disabled; not attempted',
+      );
+      return;
+    }
+    const lane = this.laneOf(dispatch.endpointId);
+    await lane.enter(endpoint.config.rateLimitPerSecond);
+    let outcome: SendOutcome;
+    let attemptedAt: number;
+    let request: Awaited<ReturnType<typeof buildWebhookRequest>>;
+    try {
+      attemptedAt = Date.now();
+      request = await buildWebhookRequest(dispatch, this.validSecrets(endpoint, attemptedAt), {
+        codec: this.deps.codec,
+        catalogue: this.deps.catalogue,
+        userAgent: this.deps.config.userAgent,
+        now: attemptedAt,
+      });
+      outcome = await this.deps.sender.send({
+        url: endpoint.config.url,
+        body: request.body,
+        headers: request.headers,
+        timeoutMs: endpoint.config.timeoutMs,
+        allowPrivateAddresses: this.deps.config.isLocal && endpoint.config.environment === 'sandbox',
+      });
+    } finally {
+      lane.leave();
+    }
+    const circuit = lane.record(outcome.ok);
+    this.deps.metrics.attempts.inc({
+      outcome: outcome.ok ? 'succeeded' : 'failed',
+      error_class: outcome.ok ? '' : outcome.errorClass,
+    });
+    this.deps.metrics.attemptSeconds.observe(
+      { outcome: outcome.ok ? 'succeeded' : 'failed' },
+      outcome.latencyMs / 1000,
+    );
+    this.deps.metrics.parked.set(this.parkedCount);
+
+    const attempt: AttemptSucceeded = {
+      deliveryId: dispatch.deliveryId,
+      eventId: dispatch.eventId,
+      tenantId: dispatch.tenantId,
+      environment: dispatch.environment,
+      endpointId: dispatch.endpointId,
+      eventType: dispatch.eventType,
+      attempt: dispatch.attempt,
+      formatVersion: dispatch.formatVersion,
+      attemptedAt,
+      url: endpoint.config.url,
+      resolvedIp: outcome.resolvedIp,
+      latencyMs: outcome.latencyMs,
+      statusCode: outcome.statusCode,
+      responseBody: outcome.responseBody,
+      secretFingerprints: request.secretFingerprints,
+      signedContentSha256: request.signedContentSha256,
+      webhookTimestamp: request.webhookTimestamp,
+    };
+    const deliveryLog: { key: string; value: Buffer }[] = [];
+    const writes: Promise<void>[] = [];
+    const { codec, schemas, topics } = this.deps;
+    const encode = (name: keyof RegisteredSchemas['internal'], value: unknown) =>
+      codec.encode(schemas.internal[name].id, value);
+    const ref = { endpointId: dispatch.endpointId, tenantId: dispatch.tenantId, environment: dispatch.environment };
+
+    if (circuit.transition === 'opened') {
+      deliveryLog.push({
+        key: dispatch.endpointId,
+        value: await encode('circuit-opened', {
+          ...ref,
+          consecutiveFailures: circuit.consecutiveFailures,
+          openedAt: Date.now(),
+        }),
+      });
+    } else if (circuit.transition === 'closed') {
+      deliveryLog.push({
+        key: dispatch.endpointId,
+        value: await encode('circuit-closed', { ...ref, closedAt: Date.now() }),
+      });
+    }
+
+    if (outcome.ok) {
+      deliveryLog.push({ key: dispatch.deliveryId, value: await encode('attempt-succeeded', attempt) });
+    } else {
+      const failed: AttemptFailed = { ...attempt, errorClass: outcome.errorClass, error: outcome.error };
+      deliveryLog.push({ key: dispatch.deliveryId, value: await encode('attempt-failed', failed) });
+      const exhausted = async (): Promise<{ key: string; value: Buffer }> => {
+        const record: DeliveryExhausted = {
+          ...deliveryRef(dispatch),
+          attempts: dispatch.attempt,
+          exhaustedAt: Date.now(),
+        };
+        return { key: dispatch.deliveryId, value: await encode('delivery-exhausted', record) };
+      };
+      if (outcome.statusCode === 410) {
+        // The receiver says this endpoint is gone: stop retrying, and ask for it to be disabled.
+        deliveryLog.push(
+          {
+            key: dispatch.endpointId,
+            value: await encode('endpoint-disabled', { ...ref, reason: '410 Gone', disabledAt: Date.now() }),
+          },
+          await exhausted(),
+        );
+      } else {
+        const decision = decideRetry(
+          {
+            failedAttempt: dispatch.attempt,
+            failedAt: attemptedAt + outcome.latencyMs,
+            schedule: endpoint.config.retrySchedule ?? this.deps.config.retrySchedule,
+            retryAfterSeconds: outcome.retryAfterSeconds,
+          },
+          { jitter: this.deps.config.retryJitter, random: Math.random },
+        );
+        if (decision.kind === 'exhausted') {
+          deliveryLog.push(await exhausted());
+        } else {
+          const [firstTier, ...remainingTiers] = decision.tiers;
+          if (!firstTier) throw new Error('a retry without a tier');
+          const scheduled: RetryScheduled = {
+            ...deliveryRef(dispatch),
+            attempt: decision.attempt,
+            dueAt: decision.dueAt,
+            tiers: [...decision.tiers],
+            scheduledAt: Date.now(),
+          };
+          deliveryLog.push({ key: dispatch.deliveryId, value: await encode('retry-scheduled', scheduled) });
+          const retry: RetryRequested = {
+            ...deliveryRef(dispatch),
+            formatVersion: dispatch.formatVersion,
+            attempt: decision.attempt,
+            event: dispatch.event,
+            dueAt: Date.now() + tierMs(firstTier),
+            remainingTiers,
+          };
+          writes.push(
+            this.deps.publisher.publish(topics.retry(firstTier), [
+              { key: dispatch.endpointId, value: await encode('retry-requested', retry) },
+            ]),
+          );
+        }
+      }
+    }
+    writes.push(this.deps.publisher.publish(topics.deliveryEvents, deliveryLog));
+    await Promise.all(writes);
+  }
+
+  dispose(): void {
+    for (const lane of this.lanes.values()) lane.dispose();
+  }
+
+  private laneOf(endpointId: string): EndpointLane {
+    let lane = this.lanes.get(endpointId);
+    if (!lane) {
+      lane = new EndpointLane(this.deps.config.endpointConcurrency, this.deps.config.circuit);
+      this.lanes.set(endpointId, lane);
+    }
+    return lane;
+  }
+
+  /** The current secret, and a rotated-out one until it expires. */
+  private validSecrets(endpoint: LiveEndpoint, now: number): string[] {
+    return endpoint.secrets
+      .filter((entry) => entry.expiresAt === null || entry.expiresAt > now)
+      .map((entry) => entry.secret);
+  }
+}
+
+function deliveryRef(dispatch: DispatchRequested) {
+  return {
+    deliveryId: dispatch.deliveryId,
+    eventId: dispatch.eventId,
+    tenantId: dispatch.tenantId,
+    environment: dispatch.environment,
+    endpointId: dispatch.endpointId,
+    eventType: dispatch.eventType,
+  };
+}

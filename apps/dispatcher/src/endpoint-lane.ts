@@ -1,0 +1,90 @@
+import {
+  admit,
+  CLOSED,
+  type CircuitOptions,
+  type CircuitState,
+  type CircuitTransition,
+  probed,
+  recordOutcome,
+} from '@hookstream/delivery';
+
+/**
+ * Everything that paces one endpoint: at most N attempts at once, its rate limit (which delays,
+ * never drops), and its circuit (deliveries wait, parked, while it is open; one probe per interval).
+ */
+export class EndpointLane {
+  private running = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+  private readonly parked: (() => void)[] = [];
+  private circuit: CircuitState = CLOSED;
+  private nextSlotAt = 0;
+  private probeTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly maxConcurrent: number,
+    private readonly circuitOptions: CircuitOptions,
+  ) {}
+
+  get parkedCount(): number {
+    return this.parked.length;
+  }
+
+  get isOpen(): boolean {
+    return this.circuit.status === 'open';
+  }
+
+  /** Resolves when this delivery may be attempted: the circuit admits it and a slot is free. */
+  async enter(rateLimitPerSecond: number | null): Promise<void> {
+    for (;;) {
+      const verdict = admit(this.circuit, Date.now(), this.circuitOptions);
+      if (verdict === 'send') break;
+      if (verdict === 'probe') {
+        this.circuit = probed(this.circuit, Date.now());
+        break;
+      }
+      await new Promise<void>((resolve) => this.parked.push(resolve));
+    }
+    if (this.running >= this.maxConcurrent) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    this.running++;
+    if (rateLimitPerSecond) {
+      const now = Date.now();
+      const slot = Math.max(now, this.nextSlotAt);
+      this.nextSlotAt = slot + 1000 / rateLimitPerSecond;
+      if (slot > now) await new Promise((resolve) => setTimeout(resolve, slot - now));
+    }
+  }
+
+  leave(): void {
+    this.running--;
+    this.slotWaiters.shift()?.();
+  }
+
+  /** Records an attempt's outcome; on a change of state, says so (the caller appends the event). */
+  record(isSuccess: boolean): { transition: CircuitTransition; consecutiveFailures: number } {
+    const { state, transition } = recordOutcome(this.circuit, isSuccess, Date.now(), this.circuitOptions);
+    this.circuit = state;
+    if (state.status === 'closed') {
+      clearTimeout(this.probeTimer);
+      this.probeTimer = undefined;
+      for (const resume of this.parked.splice(0)) resume();
+    } else {
+      this.scheduleProbe();
+    }
+    return { transition, consecutiveFailures: state.consecutiveFailures };
+  }
+
+  /** While open, wakes one parked delivery per interval to go out as the probe. */
+  private scheduleProbe(): void {
+    if (this.probeTimer) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      this.parked.shift()?.();
+      if (this.circuit.status === 'open') this.scheduleProbe();
+    }, this.circuitOptions.probeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  dispose(): void {
+    clearTimeout(this.probeTimer);
+  }
+}

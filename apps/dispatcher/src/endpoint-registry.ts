@@ -1,0 +1,68 @@
+import type { EndpointConfigured } from '@hookstream/contracts';
+import { type Admin, type AvroCodec, CompactedFeed, type Kafka } from '@hookstream/kafka';
+import type { Logger } from '@hookstream/observability';
+import type { SecretSealer } from '@hookstream/secrets';
+
+export interface LiveEndpoint {
+  readonly config: EndpointConfigured;
+  /** Opened signing secrets, newest first; a rotated-out one until it expires. */
+  readonly secrets: readonly { readonly secret: string; readonly expiresAt: number | null }[];
+}
+
+/** Every endpoint's current configuration, kept from the compacted endpoints topic. */
+export class EndpointRegistry {
+  private readonly endpoints = new Map<string, LiveEndpoint>();
+  private readonly feed: CompactedFeed;
+
+  constructor(options: {
+    kafka: Kafka;
+    admin: Admin;
+    topic: string;
+    codec: AvroCodec;
+    sealer: SecretSealer;
+    name: string;
+    logger: Logger;
+  }) {
+    this.feed = new CompactedFeed({
+      kafka: options.kafka,
+      admin: options.admin,
+      topic: options.topic,
+      name: options.name,
+      logger: options.logger,
+      apply: async (key, message) => {
+        if (!message.value) {
+          this.endpoints.delete(key);
+          return;
+        }
+        const { value } = await options.codec.decode<EndpointConfigured>(message.value);
+        this.endpoints.set(key, {
+          config: value,
+          secrets: value.secrets.map((sealed) => ({
+            secret: options.sealer.open(sealed.sealed, value.endpointId),
+            expiresAt: sealed.expiresAt,
+          })),
+        });
+      },
+    });
+  }
+
+  start(): Promise<void> {
+    return this.feed.start();
+  }
+
+  stop(): Promise<void> {
+    return this.feed.stop();
+  }
+
+  get(endpointId: string): LiveEndpoint | undefined {
+    return this.endpoints.get(endpointId);
+  }
+
+  /** The endpoint as of now: waits until every change written before this call has been read. */
+  async current(endpointId: string): Promise<LiveEndpoint | undefined> {
+    const known = this.endpoints.get(endpointId);
+    if (known) return known;
+    await this.feed.waitUntilCurrent();
+    return this.endpoints.get(endpointId);
+  }
+}

@@ -1,0 +1,181 @@
+import type { AttemptErrorClass } from '@hookstream/contracts';
+import { classifyAddress } from '@hookstream/delivery';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
+import { Agent, request } from 'undici';
+
+const RESPONSE_EXCERPT_BYTES = 4096;
+
+export interface SendRequest {
+  readonly url: string;
+  readonly body: Buffer;
+  readonly headers: Record<string, string>;
+  readonly timeoutMs: number;
+  /** Local mode, sandbox endpoints: loopback and private addresses are allowed. */
+  readonly allowPrivateAddresses: boolean;
+}
+
+export type SendOutcome = {
+  readonly latencyMs: number;
+  readonly resolvedIp: string | null;
+  readonly statusCode: number | null;
+  readonly responseBody: string | null;
+  readonly retryAfterSeconds?: number;
+} & ({ readonly ok: true } | { readonly ok: false; readonly errorClass: AttemptErrorClass; readonly error: string });
+
+class RefusedAddressError extends Error {
+  readonly code = 'HOOKSTREAM_REFUSED_ADDRESS';
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * POSTs webhooks with undici: keep-alive pools per origin, no redirects. The address is checked
+ * after DNS resolution, inside the connection's own lookup, so the checked address is the one
+ * connected to (no DNS rebinding between check and use).
+ */
+export class HttpSender {
+  private readonly strict: Agent;
+  private readonly relaxed: Agent;
+  /** The address each host last resolved to, for the attempt ledger. */
+  private readonly resolved = new Map<string, string>();
+
+  constructor(options: { localAddress?: string; connectionsPerOrigin: number }) {
+    const agent = (allowPrivate: boolean) =>
+      new Agent({
+        connections: options.connectionsPerOrigin,
+        keepAliveTimeout: 30_000,
+        connect: {
+          ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+          lookup: (hostname: string, lookupOptions: object, callback: LookupCallback) =>
+            this.lookup(hostname, lookupOptions, callback, allowPrivate),
+        },
+      });
+    this.strict = agent(false);
+    this.relaxed = agent(true);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.strict.close(), this.relaxed.close()]);
+  }
+
+  async send(input: SendRequest): Promise<SendOutcome> {
+    const started = performance.now();
+    const url = new URL(input.url);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const latency = () => Math.round(performance.now() - started);
+    try {
+      if (isIP(host) && !input.allowPrivateAddresses && classifyAddress(host) !== 'public') {
+        throw new RefusedAddressError(`${host} is a ${classifyAddress(host)} address`);
+      }
+      const response = await request(url, {
+        method: 'POST',
+        headers: input.headers,
+        body: input.body,
+        dispatcher: input.allowPrivateAddresses ? this.relaxed : this.strict,
+        signal: AbortSignal.timeout(input.timeoutMs),
+        headersTimeout: input.timeoutMs,
+        bodyTimeout: input.timeoutMs,
+      });
+      const responseBody = await readExcerpt(response.body);
+      const statusCode = response.statusCode;
+      const resolvedIp = isIP(host) ? host : (this.resolved.get(host) ?? null);
+      const base = { latencyMs: latency(), resolvedIp, statusCode, responseBody };
+      if (statusCode >= 200 && statusCode < 300) return { ...base, ok: true };
+      return {
+        ...base,
+        ok: false,
+        errorClass: 'non_2xx',
+        error: `HTTP ${statusCode}`,
+        retryAfterSeconds:
+          statusCode === 429 || statusCode === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined,
+      };
+    } catch (error) {
+      const resolvedIp = isIP(host) ? host : (this.resolved.get(host) ?? null);
+      return {
+        ok: false,
+        latencyMs: latency(),
+        resolvedIp,
+        statusCode: null,
+        responseBody: null,
+        errorClass: classifyError(error),
+        error: describeError(error),
+      };
+    }
+  }
+
+  private lookup(hostname: string, options: object, callback: LookupCallback, allowPrivate: boolean): void {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error, []);
+      const usable = allowPrivate
+        ? addresses
+        : addresses.filter((entry) => classifyAddress(entry.address) === 'public');
+      const chosen = usable[0];
+      if (!chosen) {
+        const first = addresses[0]?.address ?? hostname;
+        return callback(
+          new RefusedAddressError(`${hostname} resolves to a ${classifyAddress(first)} address (${first})`),
+          [],
+        );
+      }
+      this.resolved.set(hostname, chosen.address);
+      const wantsAll = (options as { all?: boolean }).all === true;
+      return wantsAll ? callback(null, [chosen]) : callback(null, chosen.address, chosen.family);
+    });
+  }
+}
+
+async function readExcerpt(
+  body: AsyncIterable<Buffer> & { dump(options?: { limit: number }): Promise<void> },
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= RESPONSE_EXCERPT_BYTES) break;
+  }
+  // Whatever is left is read and dropped (up to a limit), so the connection can be kept alive.
+  await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+  return Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
+}
+
+function parseRetryAfter(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.round((date - Date.now()) / 1000));
+}
+
+function errorCode(error: unknown): string {
+  const candidate = error as { code?: string; name?: string; cause?: { code?: string; name?: string } };
+  return candidate?.cause?.code ?? candidate?.code ?? candidate?.cause?.name ?? candidate?.name ?? '';
+}
+
+export function classifyError(error: unknown): AttemptErrorClass {
+  const code = errorCode(error);
+  if (code === 'HOOKSTREAM_REFUSED_ADDRESS') return 'refused_address';
+  if (
+    [
+      'TimeoutError',
+      'AbortError',
+      'UND_ERR_HEADERS_TIMEOUT',
+      'UND_ERR_BODY_TIMEOUT',
+      'UND_ERR_CONNECT_TIMEOUT',
+      'ETIMEDOUT',
+    ].includes(code)
+  ) {
+    return 'timeout';
+  }
+  if (code === 'ECONNREFUSED') return 'connection_refused';
+  if (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code)) return 'connection_reset';
+  if (['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME'].includes(code)) return 'dns';
+  if (/^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|UNABLE_TO|SELF_SIGNED|HOSTNAME_MISMATCH|ERR_OSSL)/.test(code)) return 'tls';
+  return 'other';
+}
+
+function describeError(error: unknown): string {
+  const candidate = error as { message?: string; cause?: { message?: string } };
+  return (candidate?.cause?.message ?? candidate?.message ?? String(error)).slice(0, 500);
+}

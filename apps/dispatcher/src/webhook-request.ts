@@ -1,0 +1,49 @@
+import type { DispatchRequested, EventCatalogue, EventEnvelope } from '@hookstream/contracts';
+import type { AvroCodec } from '@hookstream/kafka';
+import { secretFingerprint, sign, signedContent } from '@hookstream/signing';
+import { createHash } from 'node:crypto';
+
+export interface WebhookRequest {
+  readonly body: Buffer;
+  readonly headers: Record<string, string>;
+  readonly webhookTimestamp: number;
+  readonly signedContentSha256: string;
+  readonly secretFingerprints: string[];
+}
+
+/**
+ * The body a merchant receives — `{ id, type, timestamp, formatVersion, data }`, `data` in the
+ * endpoint's format version by Avro schema resolution — serialised once, signed, and sent as is.
+ */
+export async function buildWebhookRequest(
+  dispatch: DispatchRequested,
+  secrets: readonly string[],
+  deps: { codec: AvroCodec; catalogue: EventCatalogue; userAgent: string; now: number },
+): Promise<WebhookRequest> {
+  const readerSchema = deps.catalogue.schemaOf(dispatch.eventType, dispatch.formatVersion);
+  if (!readerSchema) throw new Error(`no schema for ${dispatch.eventType} v${dispatch.formatVersion}`);
+  const event = await deps.codec.decodeAs<EventEnvelope>(dispatch.event, readerSchema);
+  const body = Buffer.from(
+    JSON.stringify({
+      id: event.eventId,
+      type: event.type,
+      timestamp: new Date(event.createdAt).toISOString(),
+      formatVersion: dispatch.formatVersion,
+      data: deps.catalogue.renderData(dispatch.eventType, dispatch.formatVersion, event.data),
+    }),
+  );
+  const webhookTimestamp = Math.floor(deps.now / 1000);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': deps.userAgent,
+      ...sign(dispatch.deliveryId, webhookTimestamp, body, secrets),
+    },
+    webhookTimestamp,
+    signedContentSha256: createHash('sha256')
+      .update(signedContent(dispatch.deliveryId, webhookTimestamp, body))
+      .digest('hex'),
+    secretFingerprints: secrets.map(secretFingerprint),
+  };
+}

@@ -1,0 +1,143 @@
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import { OffsetTracker } from './offset-tracker';
+
+export interface ConcurrentConsumerOptions {
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly topic: string;
+  readonly logger: Logger;
+  /** Messages taken and not finished (running or waiting inside the handler), across partitions. */
+  readonly maxBuffered: number;
+  readonly commitIntervalMs?: number;
+  /**
+   * Processes one message; resolves once its effects are durable. It may wait (a rate limit, an open
+   * circuit) without holding up other messages. A rejection is retried with backoff, never skipped.
+   */
+  handle(message: KafkaMessage, partition: number): Promise<void>;
+}
+
+/**
+ * Consumes a topic with many messages in flight per partition, so one slow key never stalls the
+ * others. The fetch loop only hands messages out; each partition is committed up to its lowest
+ * unfinished offset, so a crash re-delivers (never loses) what was in flight.
+ */
+export class ConcurrentConsumer {
+  private readonly consumer: Consumer;
+  private readonly trackers = new Map<number, OffsetTracker>();
+  private readonly committed = new Map<number, bigint>();
+  private buffered = 0;
+  private readonly capacityWaiters: (() => void)[] = [];
+  private commitTimer?: NodeJS.Timeout;
+  private isStopping = false;
+
+  constructor(private readonly options: ConcurrentConsumerOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: false,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+    });
+  }
+
+  get inFlight(): number {
+    return this.buffered;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      // Partitions taken away by a rebalance are someone else's now: stop committing them.
+      const assigned = new Set(payload.memberAssignment[this.options.topic] ?? []);
+      for (const partition of this.trackers.keys()) {
+        if (!assigned.has(partition)) {
+          this.trackers.delete(partition);
+          this.committed.delete(partition);
+        }
+      }
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const tracker = this.trackerFor(batch.partition);
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale() || this.isStopping) return;
+          while (this.buffered >= this.options.maxBuffered) {
+            await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
+            await heartbeat();
+            if (!isRunning() || isStale() || this.isStopping) return;
+          }
+          const offset = BigInt(message.offset);
+          tracker.begin(offset);
+          this.buffered++;
+          void this.process(message, batch.partition).finally(() => {
+            tracker.finish(offset);
+            this.buffered--;
+            this.capacityWaiters.shift()?.();
+          });
+          // Moves the fetch position on; what is committed is decided by the tracker.
+          resolveOffset(message.offset);
+        }
+        await heartbeat();
+      },
+    });
+    this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs ?? 1000);
+  }
+
+  /** Stops fetching, waits for what is in flight (up to the timeout), commits, disconnects. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.isStopping = true;
+    for (const wake of this.capacityWaiters.splice(0)) wake();
+    await this.consumer.stop();
+    const deadline = Date.now() + timeoutMs;
+    while (this.buffered > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (this.buffered > 0)
+      this.options.logger.warn({ inFlight: this.buffered }, 'stopping with work in flight; it will be redelivered');
+    clearInterval(this.commitTimer);
+    await this.commit();
+    await this.consumer.disconnect();
+  }
+
+  private trackerFor(partition: number): OffsetTracker {
+    let tracker = this.trackers.get(partition);
+    if (!tracker) {
+      tracker = new OffsetTracker();
+      this.trackers.set(partition, tracker);
+    }
+    return tracker;
+  }
+
+  private async process(message: KafkaMessage, partition: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.options.handle(message, partition);
+      } catch (error) {
+        const backoffMs = Math.min(30_000, 100 * 2 ** attempt);
+        this.options.logger.warn(
+          { err: error, topic: this.options.topic, partition, offset: message.offset, backoffMs },
+          'processing failed; retrying',
+        );
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      }
+    }
+  }
+
+  private async commit(): Promise<void> {
+    const offsets = [];
+    for (const [partition, tracker] of this.trackers) {
+      const offset = tracker.committable();
+      if (offset === undefined || offset === this.committed.get(partition)) continue;
+      offsets.push({ topic: this.options.topic, partition, offset: offset.toString() });
+    }
+    if (offsets.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(offsets);
+      for (const { partition, offset } of offsets) this.committed.set(partition, BigInt(offset));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'offset commit failed; will retry');
+    }
+  }
+}
