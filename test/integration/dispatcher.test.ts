@@ -7,6 +7,8 @@ import {
   type AttemptSucceeded,
   type CircuitClosed,
   type CircuitOpened,
+  type DeliveryExhausted,
+  type EndpointDisabled,
 } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/delivery';
 import { Kafka, logLevel } from 'kafkajs';
@@ -192,6 +194,35 @@ describe('circuit breaker', () => {
       records.some((record) => record.key === target.id && record.value.closedAt !== undefined),
     );
     expect(closed.filter((record) => record.key === target.id && record.value.closedAt !== undefined)).toHaveLength(1);
+  });
+});
+
+describe('endpoint requests', () => {
+  it('paces an endpoint to its rate limit, delaying rather than dropping', async () => {
+    const key = await tenantKey('paced');
+    await endpoint(key, '/paced', { rateLimitPerSecond: 5 });
+    await publish(key, 10, 'paced');
+    await waitFor('every paced delivery', () => receiver.on('/paced').length >= 10, { timeoutMs: 20_000 });
+    const times = receiver.on('/paced').map((webhook) => webhook.receivedAt);
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(1600);
+  });
+
+  it('takes 410 Gone as a request to disable the endpoint, and stops retrying', async () => {
+    receiver.answer('/gone', 410);
+    const key = await tenantKey('gone');
+    const target = await endpoint(key, '/gone');
+    const [eventId] = await publish(key, 1, 'gone');
+    const log = await readTopic<EndpointDisabled & DeliveryExhausted>(topics.deliveryEvents, (records) =>
+      records.some((record) => record.key === target.id && record.value.reason !== undefined),
+    );
+    expect(log.find((record) => record.key === target.id)?.value).toMatchObject({
+      endpointId: target.id,
+      reason: '410 Gone',
+    });
+    const deliveryId = deliveryIdFor(eventId ?? '', target.id);
+    expect(
+      log.find((record) => record.key === deliveryId && record.value.exhaustedAt !== undefined)?.value,
+    ).toMatchObject({ attempts: 1 });
   });
 });
 

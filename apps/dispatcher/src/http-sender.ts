@@ -45,8 +45,8 @@ export class HttpSender {
       new Agent({
         connections: options.connectionsPerOrigin,
         keepAliveTimeout: 30_000,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
         connect: {
-          ...(options.localAddress ? { localAddress: options.localAddress } : {}),
           lookup: (hostname: string, lookupOptions: object, callback: LookupCallback) =>
             this.lookup(hostname, lookupOptions, callback, allowPrivate),
         },
@@ -148,9 +148,11 @@ function parseRetryAfter(header: string | string[] | undefined): number | undefi
   return Number.isNaN(date) ? undefined : Math.max(0, Math.round((date - Date.now()) / 1000));
 }
 
+/** The most telling string code of an error or its cause (a DOMException's numeric `code` is not one). */
 function errorCode(error: unknown): string {
-  const candidate = error as { code?: string; name?: string; cause?: { code?: string; name?: string } };
-  return candidate?.cause?.code ?? candidate?.code ?? candidate?.cause?.name ?? candidate?.name ?? '';
+  const candidate = error as { code?: unknown; name?: unknown; cause?: { code?: unknown; name?: unknown } };
+  const codes = [candidate?.cause?.code, candidate?.code, candidate?.cause?.name, candidate?.name];
+  return (codes.find((code) => typeof code === 'string' && code !== 'Error') as string | undefined) ?? '';
 }
 
 export function classifyError(error: unknown): AttemptErrorClass {
