@@ -30,6 +30,11 @@ const schema = runtimeSettingsSchema.extend(kafkaSettingsSchema.shape).extend({
   RETRY_JITTER: z.coerce.number().min(0).max(0.5).default(0.2),
   /** Attempts in flight (or parked) across all endpoints. */
   DISPATCH_MAX_IN_FLIGHT: positiveInt(2000, 100_000),
+  /**
+   * Deliveries held while their endpoint's circuit is open. Their offsets stay uncommitted, so a
+   * restart redelivers from the oldest parked one (same webhook-ids).
+   */
+  DISPATCH_MAX_PARKED: positiveInt(50_000, 1_000_000),
   /** Attempts in flight per endpoint. */
   DISPATCH_ENDPOINT_CONCURRENCY: positiveInt(16, 1000),
   CIRCUIT_FAILURE_THRESHOLD: positiveInt(10, 10_000),
@@ -54,6 +59,7 @@ export interface DispatcherConfig {
   readonly retrySchedule: readonly string[];
   readonly retryJitter: number;
   readonly maxInFlight: number;
+  readonly maxParked: number;
   readonly endpointConcurrency: number;
   readonly circuit: CircuitOptions;
   readonly shutdownTimeoutMs: number;
@@ -80,6 +86,7 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
     retrySchedule: parsed.RETRY_SCHEDULE,
     retryJitter: parsed.RETRY_JITTER,
     maxInFlight: parsed.DISPATCH_MAX_IN_FLIGHT,
+    maxParked: parsed.DISPATCH_MAX_PARKED,
     endpointConcurrency: parsed.DISPATCH_ENDPOINT_CONCURRENCY,
     circuit: { failureThreshold: parsed.CIRCUIT_FAILURE_THRESHOLD, probeIntervalMs: parsed.CIRCUIT_PROBE_INTERVAL_MS },
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,

@@ -44,13 +44,15 @@ export interface DispatchWorkerDeps {
  */
 export class DispatchWorker {
   private readonly lanes = new Map<string, EndpointLane>();
+  private parked = 0;
 
-  constructor(private readonly deps: DispatchWorkerDeps) {}
+  constructor(private readonly deps: DispatchWorkerDeps) {
+    deps.registry.onChange = (endpointId) => this.lanes.get(endpointId)?.reset();
+  }
 
+  /** Deliveries waiting on an open circuit. */
   get parkedCount(): number {
-    let parked = 0;
-    for (const lane of this.lanes.values()) parked += lane.parkedCount;
-    return parked;
+    return this.parked;
   }
 
   async handle(message: KafkaMessage): Promise<void> {
@@ -73,23 +75,33 @@ export class DispatchWorker {
     }
     const lane = this.laneOf(dispatch.endpointId);
     await lane.enter(endpoint.config.rateLimitPerSecond);
+    // It may have waited on an open circuit: the endpoint as it is now.
+    const live = this.deps.registry.get(dispatch.endpointId);
+    if (!live || live.config.status === 'disabled') {
+      lane.leave();
+      this.deps.logger.info(
+        { deliveryId: dispatch.deliveryId, endpointId: dispatch.endpointId },
+        'endpoint gone or disabled while waiting; not attempted',
+      );
+      return;
+    }
     let outcome: SendOutcome;
     let attemptedAt: number;
     let request: Awaited<ReturnType<typeof buildWebhookRequest>>;
     try {
       attemptedAt = Date.now();
-      request = await buildWebhookRequest(dispatch, this.validSecrets(endpoint, attemptedAt), {
+      request = await buildWebhookRequest(dispatch, this.validSecrets(live, attemptedAt), {
         codec: this.deps.codec,
         catalogue: this.deps.catalogue,
         userAgent: this.deps.config.userAgent,
         now: attemptedAt,
       });
       outcome = await this.deps.sender.send({
-        url: endpoint.config.url,
+        url: live.config.url,
         body: request.body,
         headers: request.headers,
-        timeoutMs: endpoint.config.timeoutMs,
-        allowPrivateAddresses: this.deps.config.isLocal && endpoint.config.environment === 'sandbox',
+        timeoutMs: live.config.timeoutMs,
+        allowPrivateAddresses: this.deps.config.isLocal && live.config.environment === 'sandbox',
       });
     } finally {
       lane.leave();
@@ -103,7 +115,6 @@ export class DispatchWorker {
       { outcome: outcome.ok ? 'succeeded' : 'failed' },
       outcome.latencyMs / 1000,
     );
-    this.deps.metrics.parked.set(this.parkedCount);
 
     const attempt: AttemptSucceeded = {
       deliveryId: dispatch.deliveryId,
@@ -115,7 +126,7 @@ export class DispatchWorker {
       attempt: dispatch.attempt,
       formatVersion: dispatch.formatVersion,
       attemptedAt,
-      url: endpoint.config.url,
+      url: live.config.url,
       resolvedIp: outcome.resolvedIp,
       latencyMs: outcome.latencyMs,
       statusCode: outcome.statusCode,
@@ -174,7 +185,7 @@ export class DispatchWorker {
           {
             failedAttempt: dispatch.attempt,
             failedAt: attemptedAt + outcome.latencyMs,
-            schedule: endpoint.config.retrySchedule ?? this.deps.config.retrySchedule,
+            schedule: live.config.retrySchedule ?? this.deps.config.retrySchedule,
             retryAfterSeconds: outcome.retryAfterSeconds,
           },
           { jitter: this.deps.config.retryJitter, random: Math.random },
@@ -219,7 +230,10 @@ export class DispatchWorker {
   private laneOf(endpointId: string): EndpointLane {
     let lane = this.lanes.get(endpointId);
     if (!lane) {
-      lane = new EndpointLane(this.deps.config.endpointConcurrency, this.deps.config.circuit);
+      lane = new EndpointLane(this.deps.config.endpointConcurrency, this.deps.config.circuit, (delta) => {
+        this.parked += delta;
+        this.deps.metrics.parked.set(this.parked);
+      });
       this.lanes.set(endpointId, lane);
     }
     return lane;

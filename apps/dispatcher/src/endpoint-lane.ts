@@ -23,11 +23,9 @@ export class EndpointLane {
   constructor(
     private readonly maxConcurrent: number,
     private readonly circuitOptions: CircuitOptions,
+    /** Told +1 when a delivery parks and -1 when it leaves the park. */
+    private readonly onParkedChange: (delta: number) => void = () => undefined,
   ) {}
-
-  get parkedCount(): number {
-    return this.parked.length;
-  }
 
   get isOpen(): boolean {
     return this.circuit.status === 'open';
@@ -42,7 +40,9 @@ export class EndpointLane {
         this.circuit = probed(this.circuit, Date.now());
         break;
       }
+      this.onParkedChange(1);
       await new Promise<void>((resolve) => this.parked.push(resolve));
+      this.onParkedChange(-1);
     }
     if (this.running >= this.maxConcurrent) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
     this.running++;
@@ -82,6 +82,14 @@ export class EndpointLane {
       if (this.circuit.status === 'open') this.scheduleProbe();
     }, this.circuitOptions.probeIntervalMs);
     this.probeTimer.unref();
+  }
+
+  /** The endpoint changed (new URL, disabled, deleted): its circuit starts over and parked deliveries move on. */
+  reset(): void {
+    this.circuit = CLOSED;
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    for (const resume of this.parked.splice(0)) resume();
   }
 
   dispose(): void {

@@ -12,7 +12,11 @@ export interface LiveEndpoint {
 /** Every endpoint's current configuration, kept from the compacted endpoints topic. */
 export class EndpointRegistry {
   private readonly endpoints = new Map<string, LiveEndpoint>();
+  /** Deleted endpoints: their remaining deliveries are dropped without asking Kafka again. */
+  private readonly deleted = new Set<string>();
   private readonly feed: CompactedFeed;
+  /** Called after an endpoint changed or was deleted. */
+  onChange: (endpointId: string) => void = () => undefined;
 
   constructor(options: {
     kafka: Kafka;
@@ -32,8 +36,11 @@ export class EndpointRegistry {
       apply: async (key, message) => {
         if (!message.value) {
           this.endpoints.delete(key);
+          this.deleted.add(key);
+          this.onChange(key);
           return;
         }
+        this.deleted.delete(key);
         const { value } = await options.codec.decode<EndpointConfigured>(message.value);
         this.endpoints.set(key, {
           config: value,
@@ -42,6 +49,7 @@ export class EndpointRegistry {
             expiresAt: sealed.expiresAt,
           })),
         });
+        this.onChange(key);
       },
     });
   }
@@ -61,7 +69,7 @@ export class EndpointRegistry {
   /** The endpoint as of now: waits until every change written before this call has been read. */
   async current(endpointId: string): Promise<LiveEndpoint | undefined> {
     const known = this.endpoints.get(endpointId);
-    if (known) return known;
+    if (known || this.deleted.has(endpointId)) return known;
     await this.feed.waitUntilCurrent();
     return this.endpoints.get(endpointId);
   }

@@ -87,6 +87,8 @@ void runApp({
       topic: topics.dispatch,
       logger,
       maxBuffered: config.maxInFlight,
+      parkedCount: () => worker.parkedCount,
+      maxParked: config.maxParked,
       handle: (message) => worker.handle(message),
     });
     new Gauge({

@@ -22,6 +22,7 @@ export class CompactedFeed {
   private readonly groupId: string;
   private readonly positions = new Map<number, bigint>();
   private readonly waiters = new Set<() => void>();
+  private pendingEnds?: Promise<{ partition: number; high: string }[]>;
 
   constructor(private readonly options: CompactedFeedOptions) {
     this.groupId = `${options.name}-${randomUUID()}`;
@@ -52,9 +53,19 @@ export class CompactedFeed {
     await this.options.admin.deleteGroups([this.groupId]).catch(() => undefined);
   }
 
+  /** The topic's end offsets; concurrent callers share one request. */
+  private endOffsets(): Promise<{ partition: number; high: string }[]> {
+    if (!this.pendingEnds) {
+      this.pendingEnds = this.options.admin.fetchTopicOffsets(this.options.topic).finally(() => {
+        this.pendingEnds = undefined;
+      });
+    }
+    return this.pendingEnds;
+  }
+
   /** Resolves once every record written before this call has been applied. */
   async waitUntilCurrent(timeoutMs = 10_000): Promise<void> {
-    const ends = await this.options.admin.fetchTopicOffsets(this.options.topic);
+    const ends = await this.endOffsets();
     const isCurrent = () =>
       ends.every((end) => BigInt(end.high) === 0n || (this.positions.get(end.partition) ?? 0n) >= BigInt(end.high));
     if (isCurrent()) return;

@@ -7,8 +7,14 @@ export interface ConcurrentConsumerOptions {
   readonly groupId: string;
   readonly topic: string;
   readonly logger: Logger;
-  /** Messages taken and not finished (running or waiting inside the handler), across partitions. */
+  /** Messages being worked on (taken, not finished, not parked), across partitions. */
   readonly maxBuffered: number;
+  /**
+   * Messages the handler holds parked (waiting on something else, such as an open circuit): they do
+   * not count against maxBuffered, so a stalled key never starves the others, up to maxParked.
+   */
+  readonly parkedCount?: () => number;
+  readonly maxParked?: number;
   readonly commitIntervalMs?: number;
   /**
    * Processes one message; resolves once its effects are durable. It may wait (a rate limit, an open
@@ -65,8 +71,12 @@ export class ConcurrentConsumer {
         const tracker = this.trackerFor(batch.partition);
         for (const message of batch.messages) {
           if (!isRunning() || isStale() || this.isStopping) return;
-          while (this.buffered >= this.options.maxBuffered) {
-            await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
+          while (this.isFull()) {
+            // Wait for room, but heartbeat at least every second, or the group evicts this member.
+            await Promise.race([
+              new Promise<void>((resolve) => this.capacityWaiters.push(resolve)),
+              new Promise((resolve) => setTimeout(resolve, 1000)),
+            ]);
             await heartbeat();
             if (!isRunning() || isStale() || this.isStopping) return;
           }
@@ -99,6 +109,11 @@ export class ConcurrentConsumer {
     clearInterval(this.commitTimer);
     await this.commit();
     await this.consumer.disconnect();
+  }
+
+  private isFull(): boolean {
+    const parked = this.options.parkedCount?.() ?? 0;
+    return this.buffered - parked >= this.options.maxBuffered || parked >= (this.options.maxParked ?? Infinity);
   }
 
   private trackerFor(partition: number): OffsetTracker {
