@@ -1,4 +1,5 @@
-import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { type Resolver, Type } from 'avsc';
 import type { AvroSchema } from '@hookstream/contracts';
 import { registerAvroSchema, subjectFor } from './schema-registry';
 
@@ -13,6 +14,7 @@ export interface RegisteredSchema {
  */
 export class AvroCodec {
   private readonly registered = new Map<string, RegisteredSchema>();
+  private readonly readers = new WeakMap<AvroSchema, { type: Type; resolvers: Map<number, Resolver> }>();
 
   constructor(private readonly registry: SchemaRegistry) {}
 
@@ -30,9 +32,25 @@ export class AvroCodec {
     return this.registry.encode(schemaId, value);
   }
 
-  /** Decodes with the writer's schema resolved to `readerSchema` (Avro schema resolution: another format version). */
+  /**
+   * Decodes with the writer's schema resolved to `readerSchema` (Avro schema resolution: another
+   * format version). Reader types and resolvers are built once per (reader, writer) pair: building
+   * them is most of the cost of a decode.
+   */
   async decodeAs<T>(bytes: Buffer, readerSchema: AvroSchema): Promise<T> {
-    return (await this.registry.decode(bytes, { [SchemaType.AVRO]: { readerSchema: readerSchema as never } })) as T;
+    const writerId = schemaIdOf(bytes);
+    let reader = this.readers.get(readerSchema);
+    if (!reader) {
+      reader = { type: Type.forSchema(readerSchema as never), resolvers: new Map() };
+      this.readers.set(readerSchema, reader);
+    }
+    let resolver = reader.resolvers.get(writerId);
+    if (!resolver) {
+      const writer = (await this.registry.getSchema(writerId)) as unknown as Type;
+      resolver = reader.type.createResolver(writer);
+      reader.resolvers.set(writerId, resolver);
+    }
+    return reader.type.fromBuffer(bytes.subarray(5), resolver) as T;
   }
 
   async decode<T>(bytes: Buffer): Promise<{ value: T; schemaId: number }> {
