@@ -75,7 +75,9 @@ afterAll(async () => {
   const admin = new Kafka({ clientId: prefix, brokers: stackEnv.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   await admin.deleteTopics({ topics: topicCatalogue(prefix).map((spec) => spec.name) }).catch(() => undefined);
-  await admin.deleteGroups([`${prefix}-fan-out`, `${prefix}-dispatcher`]).catch(() => undefined);
+  await admin
+    .deleteGroups([`${prefix}-fan-out`, `${prefix}-dispatcher`, `${prefix}-endpoint-status`])
+    .catch(() => undefined);
   await admin.disconnect();
 });
 
@@ -223,6 +225,27 @@ describe('endpoint requests', () => {
     expect(
       log.find((record) => record.key === deliveryId && record.value.exhaustedAt !== undefined)?.value,
     ).toMatchObject({ attempts: 1 });
+    // The request reaches configuration: the endpoint is disabled, with the reason, until re-enabled.
+    await waitFor('the endpoint to be disabled', async () => {
+      const current = await api<{ status: string; disabledReason: string | null }>(
+        'GET',
+        `/v1/endpoints/${target.id}`,
+        { key },
+      );
+      return current.body.status === 'disabled' && current.body.disabledReason === '410 Gone';
+    });
+    await publish(key, 1, 'after-gone');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(receiver.on('/gone')).toHaveLength(1);
+    const enabled = await api<{ status: string; disabledReason: string | null }>(
+      'PATCH',
+      `/v1/endpoints/${target.id}`,
+      {
+        key,
+        body: { status: 'enabled' },
+      },
+    );
+    expect(enabled.body).toMatchObject({ status: 'enabled', disabledReason: null });
   });
 });
 

@@ -27,7 +27,7 @@ describe('fan-out crash between send and commit', () => {
     const admin = new Kafka({ clientId: prefix, brokers: stackEnv.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     await admin.deleteTopics({ topics: topicCatalogue(prefix).map((spec) => spec.name) }).catch(() => undefined);
-    await admin.deleteGroups([`${prefix}-fan-out`]).catch(() => undefined);
+    await admin.deleteGroups([`${prefix}-fan-out`, `${prefix}-endpoint-status`]).catch(() => undefined);
     await admin.disconnect();
   });
 

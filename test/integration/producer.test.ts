@@ -60,7 +60,7 @@ afterAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteTopics({ topics: topicCatalogue(prefix).map((spec) => spec.name) }).catch(() => undefined);
-  await admin.deleteGroups([`${prefix}-fan-out`]).catch(() => undefined);
+  await admin.deleteGroups([`${prefix}-fan-out`, `${prefix}-endpoint-status`]).catch(() => undefined);
   await admin.disconnect();
 });
 

@@ -14,6 +14,8 @@ import { createMetricsRegistry } from '@hookstream/observability';
 import { createPool, migrate, postgresReadiness } from '@hookstream/postgres';
 import { ApiKeyHasher, SecretSealer } from '@hookstream/secrets';
 import { loadProducerConfig } from './config';
+import { EndpointsRepository } from './endpoints/endpoints.repository';
+import { onEndpointDisabledConsumer } from './endpoints/on-endpoint-disabled.consumer';
 import { OutboxRelay } from './endpoints/outbox-relay';
 import { FanOut } from './fan-out/fan-out';
 import { configureHttp } from './http/configure-http';
@@ -64,6 +66,16 @@ void runApp({
       logger,
       crashBeforeCommit: config.isLocal && config.testHooks.crashFanOutBeforeCommit,
     });
+    const endpointDisabled = onEndpointDisabledConsumer({
+      kafka,
+      groupId: `${config.kafka.topicPrefix}-endpoint-status`,
+      topics,
+      codec,
+      schema: schemas.internal['endpoint-disabled'],
+      repository: new EndpointsRepository(pool),
+      outbox,
+      logger,
+    });
     return {
       module: ProducerModule.forRoot({
         config,
@@ -81,9 +93,13 @@ void runApp({
         },
       }),
       configure: (app) => configureHttp(app, logger, config.version),
-      afterListen: () => fanOut.start(),
+      afterListen: async () => {
+        await fanOut.start();
+        await endpointDisabled.start();
+      },
       closeables: [
         () => fanOut.stop(),
+        () => endpointDisabled.stop(),
         () => outbox.stop(),
         () => publisher.disconnect(),
         () => admin.disconnect(),

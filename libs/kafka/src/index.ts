@@ -12,3 +12,4 @@ export * from './transactional-batches';
 export * from './registered-schemas';
 export * from './concurrent-consumer';
 export * from './offset-tracker';
+export * from './record-consumer';

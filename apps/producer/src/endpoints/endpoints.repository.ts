@@ -23,6 +23,7 @@ export interface EndpointRow {
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
+  disabled_reason: string | null;
 }
 
 export interface EndpointValues {
@@ -132,6 +133,7 @@ export class EndpointsRepository {
            rate_limit_per_second = CASE WHEN $8::boolean THEN $9 ELSE rate_limit_per_second END,
            retry_schedule = CASE WHEN $10::boolean THEN $11 ELSE retry_schedule END,
            ordering = COALESCE($12, ordering), status = COALESCE($13, status),
+           disabled_reason = CASE WHEN $13 IS NULL THEN disabled_reason ELSE NULL END,
            sealed_secret = COALESCE($14, sealed_secret),
            previous_sealed_secret = CASE WHEN $14 IS NULL THEN previous_sealed_secret ELSE $15 END,
            previous_secret_expires_at = CASE WHEN $14 IS NULL THEN previous_secret_expires_at ELSE $16 END,
@@ -158,6 +160,20 @@ export class EndpointsRepository {
       );
       await this.announce(client, topic, id);
       return updated[0];
+    });
+  }
+
+  /** The engine disables an endpoint (a 410 Gone, days of failures); a no-op if it already is. */
+  async disable(id: string, reason: string, topic: string): Promise<boolean> {
+    return withTransaction(this.db, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE endpoints SET status = 'disabled', disabled_reason = $2, version = version + 1, updated_at = now()
+          WHERE id = $1 AND status = 'enabled' AND deleted_at IS NULL`,
+        [id, reason],
+      );
+      if (rowCount === 0) return false;
+      await this.announce(client, topic, id);
+      return true;
     });
   }
 

@@ -23,6 +23,8 @@ export interface EndpointView {
   retrySchedule: string[] | null;
   ordering: string;
   status: string;
+  /** Why the engine disabled it, if it did. */
+  disabledReason: string | null;
   environment: string;
   createdAt: string;
   updatedAt: string;
@@ -40,6 +42,7 @@ export function toView(row: EndpointRow): EndpointView {
     retrySchedule: row.retry_schedule,
     ordering: row.ordering,
     status: row.status,
+    disabledReason: row.disabled_reason,
     environment: row.environment,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
