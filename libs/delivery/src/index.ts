@@ -4,3 +4,4 @@ export * from './ids';
 export * from './subscriptions';
 export * from './retry-policy';
 export * from './circuit-breaker';
+export * from './delivery-state';
