@@ -20,6 +20,7 @@ import { OutboxRelay } from './endpoints/outbox-relay';
 import { FanOut } from './fan-out/fan-out';
 import { configureHttp } from './http/configure-http';
 import { ProducerContext } from './producer-context';
+import { Projector } from './projector/projector';
 import { ProducerModule } from './producer.module';
 
 const config = loadOrExit(() => loadProducerConfig(process.env));
@@ -76,6 +77,16 @@ void runApp({
       outbox,
       logger,
     });
+    const projector = new Projector({
+      kafka,
+      db: pool,
+      codec,
+      schemas,
+      catalogue,
+      topics,
+      groupId: `${config.kafka.topicPrefix}-projector`,
+      logger,
+    });
     return {
       module: ProducerModule.forRoot({
         config,
@@ -96,9 +107,11 @@ void runApp({
       afterListen: async () => {
         await fanOut.start();
         await endpointDisabled.start();
+        await projector.start();
       },
       closeables: [
         () => fanOut.stop(),
+        () => projector.stop(),
         () => endpointDisabled.stop(),
         () => outbox.stop(),
         () => publisher.disconnect(),

@@ -12,6 +12,8 @@ import { EventTypesController } from './event-types/event-types.controller';
 import { EventsController } from './events/events.controller';
 import { IngestService } from './events/ingest.service';
 import { ProducerContext } from './producer-context';
+import { DeliveriesController } from './status/deliveries.controller';
+import { StatusQueries } from './status/status-queries';
 import { TenantsController } from './tenants/tenants.controller';
 import { DATABASE, LOGGER, PRODUCER_CONFIG } from './tokens';
 
@@ -30,7 +32,13 @@ export class ProducerModule {
     return {
       module: ProducerModule,
       imports: [ObservabilityModule.forRoot(options.observability)],
-      controllers: [TenantsController, EndpointsController, EventsController, EventTypesController],
+      controllers: [
+        TenantsController,
+        EndpointsController,
+        EventsController,
+        EventTypesController,
+        DeliveriesController,
+      ],
       providers: [
         { provide: PRODUCER_CONFIG, useValue: options.config },
         { provide: LOGGER, useValue: options.logger },
@@ -42,6 +50,7 @@ export class ProducerModule {
         EndpointsRepository,
         EndpointsService,
         IngestService,
+        StatusQueries,
       ],
     };
   }

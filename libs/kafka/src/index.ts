@@ -13,3 +13,4 @@ export * from './registered-schemas';
 export * from './concurrent-consumer';
 export * from './offset-tracker';
 export * from './record-consumer';
+export * from './batch-consumer';

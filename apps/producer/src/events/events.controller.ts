@@ -1,9 +1,10 @@
-import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { IdempotencyKeySchema, PublishEventSchema } from './event.schemas';
+import { StatusQueries } from '../status/status-queries';
 import { IngestService } from './ingest.service';
 
 @ApiTags('events')
@@ -11,7 +12,16 @@ import { IngestService } from './ingest.service';
 @Controller('v1/events')
 @UseGuards(ApiKeyGuard)
 export class EventsController {
-  constructor(private readonly ingest: IngestService) {}
+  constructor(
+    private readonly ingest: IngestService,
+    private readonly queries: StatusQueries,
+  ) {}
+
+  @Get(':id')
+  @ApiOperation({ summary: 'An event with its deliveries (from the projections: visible shortly after 202)' })
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.queries.event(principal, id);
+  }
 
   @Post()
   @HttpCode(202)

@@ -1,0 +1,42 @@
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { StatusQueries } from './status-queries';
+
+export const ListDeliveriesQuerySchema = z
+  .object({
+    endpointId: z.string().min(1).optional(),
+    eventType: z.string().min(1).optional(),
+    status: z.enum(['pending', 'succeeded', 'failed', 'exhausted']).optional(),
+    transactionId: z.string().min(1).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).optional(),
+  })
+  .strict();
+
+@ApiTags('deliveries')
+@ApiBearerAuth()
+@Controller('v1/deliveries')
+@UseGuards(ApiKeyGuard)
+export class DeliveriesController {
+  constructor(private readonly queries: StatusQueries) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Deliveries, newest first, filtered; pages follow nextCursor' })
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Query({ schema: ListDeliveriesQuerySchema }) query: z.infer<typeof ListDeliveriesQuerySchema>,
+  ) {
+    return this.queries.deliveries(principal, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A delivery with every attempt' })
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.queries.delivery(principal, id);
+  }
+}

@@ -1,0 +1,176 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from '@hookstream/postgres';
+import type { Owner } from '../endpoints/endpoints.repository';
+import { ApiError } from '../http/api-error';
+import { DATABASE } from '../tokens';
+
+export interface DeliverySummary {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  eventType: string;
+  status: string;
+  attemptCount: number;
+  formatVersion: number | null;
+  transactionId: string | null;
+  createdAt: string;
+  nextAttemptAt: string | null;
+}
+
+export interface DeliveryDetail extends DeliverySummary {
+  lastStatusCode: number | null;
+  updatedAt: string;
+  attempts: {
+    n: number;
+    at: string;
+    statusCode: number | null;
+    latencyMs: number;
+    errorClass: string | null;
+    error: string | null;
+    responseBody: string | null;
+  }[];
+}
+
+export interface DeliveryFilters {
+  endpointId?: string;
+  eventType?: string;
+  status?: string;
+  transactionId?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  cursor?: string;
+}
+
+interface DeliveryRow {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  event_type: string;
+  status: string;
+  attempt_count: number;
+  format_version: number | null;
+  transaction_id: string | null;
+  last_status_code: number | null;
+  created_at: Date;
+  updated_at: Date;
+  next_attempt_at: Date | null;
+}
+
+const summary = (row: DeliveryRow): DeliverySummary => ({
+  id: row.id,
+  eventId: row.event_id,
+  endpointId: row.endpoint_id,
+  eventType: row.event_type,
+  status: row.status,
+  attemptCount: row.attempt_count,
+  formatVersion: row.format_version,
+  transactionId: row.transaction_id,
+  createdAt: row.created_at.toISOString(),
+  nextAttemptAt: row.next_attempt_at?.toISOString() ?? null,
+});
+
+/** Keyset cursor: the (created_at, id) of the last row of a page, opaque to clients. */
+const encodeCursor = (row: DeliveryRow) =>
+  Buffer.from(JSON.stringify([row.created_at.toISOString(), row.id])).toString('base64url');
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // answered below
+  }
+  throw ApiError.invalid('the cursor is not one this API gave out', [{ field: 'cursor', message: 'invalid cursor' }]);
+}
+
+/** Status queries over the projections; REST and gRPC both call these. */
+@Injectable()
+export class StatusQueries {
+  constructor(@Inject(DATABASE) private readonly db: Pool) {}
+
+  async delivery(owner: Owner, id: string): Promise<DeliveryDetail> {
+    const { rows } = await this.db.query<DeliveryRow>(
+      'SELECT * FROM deliveries WHERE id = $1 AND tenant_id = $2 AND environment = $3',
+      [id, owner.tenantId, owner.environment],
+    );
+    const row = rows[0];
+    if (!row) throw ApiError.notFound('delivery');
+    const attempts = await this.db.query<{
+      n: number;
+      at: Date;
+      status_code: number | null;
+      latency_ms: number;
+      error_class: string | null;
+      error: string | null;
+      response_body: string | null;
+    }>('SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY n', [id]);
+    return {
+      ...summary(row),
+      lastStatusCode: row.last_status_code,
+      updatedAt: row.updated_at.toISOString(),
+      attempts: attempts.rows.map((a) => ({
+        n: a.n,
+        at: a.at.toISOString(),
+        statusCode: a.status_code,
+        latencyMs: a.latency_ms,
+        errorClass: a.error_class,
+        error: a.error,
+        responseBody: a.response_body,
+      })),
+    };
+  }
+
+  async deliveries(
+    owner: Owner,
+    filters: DeliveryFilters,
+  ): Promise<{ data: DeliverySummary[]; nextCursor: string | null }> {
+    const where = ['tenant_id = $1', 'environment = $2'];
+    const values: unknown[] = [owner.tenantId, owner.environment];
+    const add = (clause: string, value: unknown) => {
+      values.push(value);
+      where.push(clause.replace('?', `$${values.length}`));
+    };
+    if (filters.endpointId) add('endpoint_id = ?', filters.endpointId);
+    if (filters.eventType) add('event_type = ?', filters.eventType);
+    if (filters.status) add('status = ?', filters.status);
+    if (filters.transactionId) add('transaction_id = ?', filters.transactionId);
+    if (filters.since) add('created_at >= ?', filters.since);
+    if (filters.until) add('created_at < ?', filters.until);
+    if (filters.cursor) {
+      const [createdAt, id] = decodeCursor(filters.cursor);
+      values.push(createdAt, id);
+      where.push(`(created_at, id) < ($${values.length - 1}::timestamptz, $${values.length})`);
+    }
+    values.push(filters.limit + 1);
+    const { rows } = await this.db.query<DeliveryRow>(
+      `SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
+      values,
+    );
+    const page = rows.slice(0, filters.limit);
+    const last = page[page.length - 1];
+    return { data: page.map(summary), nextCursor: rows.length > filters.limit && last ? encodeCursor(last) : null };
+  }
+
+  async event(owner: Owner, id: string) {
+    const { rows } = await this.db.query<{ id: string; type: string; created_at: Date; data: Record<string, unknown> }>(
+      'SELECT id, type, created_at, data FROM events WHERE id = $1 AND tenant_id = $2 AND environment = $3',
+      [id, owner.tenantId, owner.environment],
+    );
+    const row = rows[0];
+    if (!row) throw ApiError.notFound('event');
+    const deliveries = await this.db.query<{ id: string; endpoint_id: string; status: string }>(
+      'SELECT id, endpoint_id, status FROM deliveries WHERE event_id = $1 AND tenant_id = $2 ORDER BY id',
+      [id, owner.tenantId],
+    );
+    return {
+      id: row.id,
+      type: row.type,
+      createdAt: row.created_at.toISOString(),
+      data: row.data,
+      deliveries: deliveries.rows.map((d) => ({ id: d.id, endpointId: d.endpoint_id, status: d.status })),
+    };
+  }
+}

@@ -1,0 +1,161 @@
+// Delivery status from the projections: what the projector folded from the delivery log, read over REST.
+import { topicCatalogue } from '@hookstream/contracts';
+import { deliveryIdFor } from '@hookstream/delivery';
+import { Kafka, logLevel } from 'kafkajs';
+import { startDispatcher, startProducer, type RunningApp } from '../support/app-process';
+import { apiClient, samplePayin, type ApiCall } from '../support/api';
+import { TestReceiver } from '../support/receiver';
+import { stackEnv, uniqueName } from '../support/stack';
+import { waitFor } from '../support/wait-for';
+
+interface Delivery {
+  id: string;
+  status: string;
+  eventId: string;
+  endpointId: string;
+  transactionId: string | null;
+  nextAttemptAt: string | null;
+  attempts: { n: number; statusCode: number | null; errorClass: string | null; responseBody: string | null }[];
+}
+
+const prefix = uniqueName('it-status');
+const receiver = new TestReceiver();
+const running: RunningApp[] = [];
+let api: ApiCall;
+let key: string;
+let receiverUrl: string;
+
+beforeAll(async () => {
+  receiverUrl = await receiver.listen();
+  receiver.answer('/failing', 500);
+  const producer = await startProducer(prefix);
+  running.push(producer.app, await startDispatcher(prefix));
+  api = apiClient(producer.baseUrl);
+  key = (
+    await api<{ keys: { sandbox: string } }>('POST', '/v1/admin/tenants', {
+      key: 'dev-admin-token',
+      body: { name: 'status' },
+    })
+  ).body.keys.sandbox;
+});
+
+afterAll(async () => {
+  await Promise.all(running.map((app) => app.stop()));
+  await receiver.close();
+  const admin = new Kafka({ clientId: prefix, brokers: stackEnv.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: topicCatalogue(prefix).map((spec) => spec.name) }).catch(() => undefined);
+  await admin
+    .deleteGroups(['fan-out', 'dispatcher', 'endpoint-status', 'projector'].map((group) => `${prefix}-${group}`))
+    .catch(() => undefined);
+  await admin.disconnect();
+});
+
+const endpoint = async (path: string) =>
+  (
+    await api<{ id: string }>('POST', '/v1/endpoints', {
+      key,
+      body: { url: `${receiverUrl}${path}`, eventTypes: ['payout.updated'] },
+    })
+  ).body.id;
+const publish = async (transactionId: string) =>
+  (
+    await api<{ id: string }>('POST', '/v1/events', {
+      key,
+      body: { type: 'payout.updated', data: samplePayin({ transactionId, status: 'processing' }) },
+    })
+  ).body.id;
+
+describe('status queries', () => {
+  it('reads a succeeded and a failed delivery, with their attempts, found by transaction id', async () => {
+    const ok = await endpoint('/ok');
+    const failing = await endpoint('/failing');
+    const eventId = await publish(`txn_${prefix}`);
+
+    const succeeded = await waitFor('the succeeded delivery', async () => {
+      const response = await api<Delivery>('GET', `/v1/deliveries/${deliveryIdFor(eventId, ok)}`, { key });
+      return response.status === 200 && response.body.status === 'succeeded' ? response.body : undefined;
+    });
+    expect(succeeded).toMatchObject({ eventId, endpointId: ok, transactionId: `txn_${prefix}`, nextAttemptAt: null });
+    expect(succeeded.attempts).toEqual([
+      expect.objectContaining({ n: 1, statusCode: 200, errorClass: null, responseBody: 'ok' }),
+    ]);
+
+    const failed = await waitFor('the failed delivery', async () => {
+      const response = await api<Delivery>('GET', `/v1/deliveries/${deliveryIdFor(eventId, failing)}`, { key });
+      return response.status === 200 && response.body.status === 'failed' && response.body.nextAttemptAt
+        ? response.body
+        : undefined;
+    });
+    expect(failed.attempts).toEqual([
+      expect.objectContaining({ n: 1, statusCode: 500, errorClass: 'non_2xx', responseBody: 'nope' }),
+    ]);
+    // The retry is due about 5 s (±20 %) after the failure.
+    expect(Date.parse(failed.nextAttemptAt ?? '') - Date.now()).toBeLessThan(7000);
+
+    const byTransaction = await api<{ data: Delivery[] }>('GET', `/v1/deliveries?transactionId=txn_${prefix}`, { key });
+    expect(byTransaction.body.data.map((delivery) => delivery.id).sort()).toEqual(
+      [deliveryIdFor(eventId, ok), deliveryIdFor(eventId, failing)].sort(),
+    );
+    const byStatus = await api<{ data: Delivery[] }>('GET', `/v1/deliveries?status=failed&endpointId=${failing}`, {
+      key,
+    });
+    expect(byStatus.body.data.map((delivery) => delivery.id)).toEqual([deliveryIdFor(eventId, failing)]);
+
+    const event = await waitFor('the event', async () => {
+      const response = await api<{
+        id: string;
+        data: Record<string, unknown>;
+        deliveries: { id: string; status: string }[];
+      }>('GET', `/v1/events/${eventId}`, { key });
+      return response.status === 200 ? response.body : undefined;
+    });
+    expect(event.data).toMatchObject({ transactionId: `txn_${prefix}`, status: 'processing' });
+    expect(event.deliveries.map((delivery) => delivery.id).sort()).toEqual(
+      [deliveryIdFor(eventId, ok), deliveryIdFor(eventId, failing)].sort(),
+    );
+  });
+
+  it('answers 404 for another tenant and the other environment', async () => {
+    const other = await api<{ keys: { sandbox: string; live: string } }>('POST', '/v1/admin/tenants', {
+      key: 'dev-admin-token',
+      body: { name: 'other' },
+    });
+    const mine = await api<{ data: Delivery[] }>('GET', '/v1/deliveries?limit=1', { key });
+    const id = mine.body.data[0]?.id ?? 'dlv_missing';
+    for (const foreignKey of [other.body.keys.sandbox, other.body.keys.live]) {
+      expect((await api('GET', `/v1/deliveries/${id}`, { key: foreignKey })).status).toBe(404);
+    }
+    expect(
+      (await api<{ data: Delivery[] }>('GET', '/v1/deliveries', { key: other.body.keys.sandbox })).body.data,
+    ).toEqual([]);
+  });
+
+  it('pages with a keyset cursor, newest first, without overlap', async () => {
+    const paged = await endpoint('/paged');
+    const eventIds: string[] = [];
+    for (let n = 0; n < 5; n++) eventIds.push(await publish(`page_${n}`));
+    await waitFor('five deliveries', async () => {
+      const response = await api<{ data: Delivery[] }>('GET', `/v1/deliveries?endpointId=${paged}&limit=100`, { key });
+      return response.body.data.length === 5;
+    });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { data: Delivery[]; nextCursor: string | null } } = await api(
+        'GET',
+        `/v1/deliveries?endpointId=${paged}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        {
+          key,
+        },
+      );
+      expect(page.body.data.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.data.map((delivery) => delivery.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen)).toEqual(new Set(eventIds.map((eventId) => deliveryIdFor(eventId, paged))));
+    expect((await api('GET', '/v1/deliveries?cursor=not-a-cursor', { key })).status).toBe(400);
+    expect((await api('GET', '/v1/deliveries?status=lost', { key })).status).toBe(400);
+  });
+});
