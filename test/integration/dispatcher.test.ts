@@ -2,7 +2,6 @@
 // stable webhook-ids, no head-of-line blocking behind a dead endpoint, the circuit breaker, and no
 // delivery lost to a kill -9.
 import {
-  topicCatalogue,
   topicNames,
   type AttemptSucceeded,
   type CircuitClosed,
@@ -11,12 +10,12 @@ import {
   type EndpointDisabled,
 } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/delivery';
-import { Kafka, logLevel } from 'kafkajs';
 import { Webhook } from 'standardwebhooks';
 import { startDispatcher, startProducer, type RunningApp } from '../support/app-process';
 import { apiClient, samplePayin, type ApiCall } from '../support/api';
 import { TestReceiver } from '../support/receiver';
-import { stackEnv, uniqueName } from '../support/stack';
+import { cleanUp } from '../support/clean-up';
+import { uniqueName } from '../support/stack';
 import { readTopic } from '../support/topic-reader';
 import { waitFor } from '../support/wait-for';
 
@@ -72,13 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(running.map((app) => app.stop()));
   await receiver.close();
-  const admin = new Kafka({ clientId: prefix, brokers: stackEnv.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: topicCatalogue(prefix).map((spec) => spec.name) }).catch(() => undefined);
-  await admin
-    .deleteGroups([`${prefix}-fan-out`, `${prefix}-dispatcher`, `${prefix}-endpoint-status`])
-    .catch(() => undefined);
-  await admin.disconnect();
+  await cleanUp(prefix, api?.tenantIds);
 });
 
 describe('signed delivery', () => {

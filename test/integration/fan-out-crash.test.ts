@@ -1,17 +1,12 @@
 // A producer killed between sending a fan-out batch's records and committing its transaction: the
 // restarted one fences the open transaction and yields each delivery exactly once.
-import {
-  EventCatalogue,
-  loadSchemaFiles,
-  topicCatalogue,
-  topicNames,
-  type DispatchRequested,
-} from '@hookstream/contracts';
+import { EventCatalogue, loadSchemaFiles, topicNames, type DispatchRequested } from '@hookstream/contracts';
 import { deliveryIdFor, newId } from '@hookstream/delivery';
 import { createSchemaRegistry, registerAvroSchema } from '@hookstream/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { launchProducer, startProducer, type RunningApp } from '../support/app-process';
 import { apiClient, samplePayin } from '../support/api';
+import { cleanUp } from '../support/clean-up';
 import { stackEnv, uniqueName } from '../support/stack';
 import { readTopic } from '../support/topic-reader';
 
@@ -22,13 +17,11 @@ const EVENTS = 20;
 describe('fan-out crash between send and commit', () => {
   const running: RunningApp[] = [];
 
+  const tenantIds: string[] = [];
+
   afterAll(async () => {
     await Promise.all(running.map((app) => app.stop()));
-    const admin = new Kafka({ clientId: prefix, brokers: stackEnv.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: topicCatalogue(prefix).map((spec) => spec.name) }).catch(() => undefined);
-    await admin.deleteGroups([`${prefix}-fan-out`, `${prefix}-endpoint-status`]).catch(() => undefined);
-    await admin.disconnect();
+    await cleanUp(prefix, tenantIds);
   });
 
   it('delivers each event to each endpoint exactly once after the restart', async () => {
@@ -39,6 +32,7 @@ describe('fan-out crash between send and commit', () => {
       key: 'dev-admin-token',
       body: { name: 'crash' },
     });
+    tenantIds.push(tenant.body.id);
     const key = tenant.body.keys.sandbox;
     const endpoints: string[] = [];
     for (const name of ['a', 'b']) {

@@ -1,10 +1,11 @@
 // The producer's REST API against the real stack: tenants and keys, endpoints and their rules, the
 // event catalogue, ingest with idempotency, and the fan-out to exactly the subscribed endpoints.
-import { topicCatalogue, topicNames, type DeliveryScheduled, type DispatchRequested } from '@hookstream/contracts';
+import { topicNames, type DeliveryScheduled, type DispatchRequested } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/delivery';
 import { Kafka, logLevel } from 'kafkajs';
 import { startProducer, type RunningApp } from '../support/app-process';
 import { apiClient, samplePayin, type ApiCall } from '../support/api';
+import { cleanUp } from '../support/clean-up';
 import { stackEnv, uniqueName } from '../support/stack';
 import { readTopic } from '../support/topic-reader';
 
@@ -57,11 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await producer?.stop();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: topicCatalogue(prefix).map((spec) => spec.name) }).catch(() => undefined);
-  await admin.deleteGroups([`${prefix}-fan-out`, `${prefix}-endpoint-status`]).catch(() => undefined);
-  await admin.disconnect();
+  await cleanUp(prefix, api?.tenantIds);
 });
 
 describe('tenants and keys', () => {

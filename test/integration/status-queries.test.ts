@@ -1,11 +1,10 @@
 // Delivery status from the projections: what the projector folded from the delivery log, read over REST.
-import { topicCatalogue } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/delivery';
-import { Kafka, logLevel } from 'kafkajs';
 import { startDispatcher, startProducer, type RunningApp } from '../support/app-process';
 import { apiClient, samplePayin, type ApiCall } from '../support/api';
 import { TestReceiver } from '../support/receiver';
-import { stackEnv, uniqueName } from '../support/stack';
+import { cleanUp } from '../support/clean-up';
+import { uniqueName } from '../support/stack';
 import { waitFor } from '../support/wait-for';
 
 interface Delivery {
@@ -42,13 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(running.map((app) => app.stop()));
   await receiver.close();
-  const admin = new Kafka({ clientId: prefix, brokers: stackEnv.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: topicCatalogue(prefix).map((spec) => spec.name) }).catch(() => undefined);
-  await admin
-    .deleteGroups(['fan-out', 'dispatcher', 'endpoint-status', 'projector'].map((group) => `${prefix}-${group}`))
-    .catch(() => undefined);
-  await admin.disconnect();
+  await cleanUp(prefix, api?.tenantIds);
 });
 
 const endpoint = async (path: string) =>

@@ -5,7 +5,9 @@ export interface ApiResponse<T = Record<string, unknown>> {
 }
 
 export function apiClient(baseUrl: string) {
-  return async function call<T = Record<string, unknown>>(
+  /** Tenants created through this client, for cleaning up after the test. */
+  const tenantIds: string[] = [];
+  const call = async function call<T = Record<string, unknown>>(
     method: string,
     path: string,
     {
@@ -25,8 +27,12 @@ export function apiClient(baseUrl: string) {
       body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
     const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+    const parsed = (text ? JSON.parse(text) : {}) as T;
+    if (method === 'POST' && path === '/v1/admin/tenants' && response.status === 201)
+      tenantIds.push((parsed as { id: string }).id);
+    return { status: response.status, body: parsed };
   };
+  return Object.assign(call, { tenantIds });
 }
 
 export type ApiCall = ReturnType<typeof apiClient>;
