@@ -2,7 +2,9 @@
 import { deliveryIdFor } from '@hookstream/delivery';
 import { startDispatcher, startProducer, type RunningApp } from '../support/app-process';
 import { apiClient, samplePayin, type ApiCall } from '../support/api';
+import { deliveryStatusClient } from '../support/grpc-client';
 import { TestReceiver } from '../support/receiver';
+import { status } from '@grpc/grpc-js';
 import { cleanUp } from '../support/clean-up';
 import { uniqueName } from '../support/stack';
 import { waitFor } from '../support/wait-for';
@@ -21,6 +23,7 @@ const prefix = uniqueName('it-status');
 const receiver = new TestReceiver();
 const running: RunningApp[] = [];
 let api: ApiCall;
+let grpcAddress: string;
 let key: string;
 let receiverUrl: string;
 
@@ -30,6 +33,7 @@ beforeAll(async () => {
   const producer = await startProducer(prefix);
   running.push(producer.app, await startDispatcher(prefix));
   api = apiClient(producer.baseUrl);
+  grpcAddress = producer.grpcAddress;
   key = (
     await api<{ keys: { sandbox: string } }>('POST', '/v1/admin/tenants', {
       key: 'dev-admin-token',
@@ -107,6 +111,47 @@ describe('status queries', () => {
     expect(event.deliveries.map((delivery) => delivery.id).sort()).toEqual(
       [deliveryIdFor(eventId, ok), deliveryIdFor(eventId, failing)].sort(),
     );
+  });
+
+  it('answers the same over gRPC, and NOT_FOUND / UNAUTHENTICATED where REST says 404 / 401', async () => {
+    const list = await api<{ data: Delivery[] }>('GET', `/v1/deliveries?transactionId=txn_${prefix}`, { key });
+    const id = list.body.data[0]?.id;
+    if (!id) throw new Error('no delivery to read');
+    const rest = await api<Delivery & { attempts: unknown[] }>('GET', `/v1/deliveries/${id}`, { key });
+    const grpc = deliveryStatusClient(grpcAddress, key);
+    try {
+      const delivery = await grpc.getDelivery<Delivery>(id);
+      expect(delivery).toMatchObject({
+        id,
+        status: rest.body.status,
+        eventId: rest.body.eventId,
+        endpointId: rest.body.endpointId,
+        transactionId: rest.body.transactionId,
+      });
+      expect(delivery.attempts.map((attempt) => attempt.statusCode)).toEqual(
+        rest.body.attempts.map((attempt) => (attempt as { statusCode: number }).statusCode),
+      );
+      const listed = await grpc.listDeliveries<{ data: Delivery[] }>({ transactionId: `txn_${prefix}` });
+      expect(listed.data.map((delivery) => delivery.id).sort()).toEqual(
+        list.body.data.map((delivery) => delivery.id).sort(),
+      );
+      const event = await grpc.getEvent<{ id: string; data: string; deliveries: unknown[] }>(rest.body.eventId);
+      expect(JSON.parse(event.data)).toMatchObject({ transactionId: `txn_${prefix}` });
+      expect(event.deliveries).toHaveLength(list.body.data.length);
+
+      const other = await api<{ keys: { sandbox: string } }>('POST', '/v1/admin/tenants', {
+        key: 'dev-admin-token',
+        body: { name: 'grpc-other' },
+      });
+      const foreign = deliveryStatusClient(grpcAddress, other.body.keys.sandbox);
+      await expect(foreign.getDelivery(id)).rejects.toMatchObject({ code: status.NOT_FOUND });
+      foreign.close();
+      const anonymous = deliveryStatusClient(grpcAddress);
+      await expect(anonymous.getDelivery(id)).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+      anonymous.close();
+    } finally {
+      grpc.close();
+    }
   });
 
   it('answers 404 for another tenant and the other environment', async () => {

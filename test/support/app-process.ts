@@ -68,17 +68,17 @@ async function waitUntilAnswering(port: number, app: RunningApp, timeoutMs: numb
 export async function startProducer(
   prefix: string,
   extraEnv: NodeJS.ProcessEnv = {},
-): Promise<{ app: RunningApp; baseUrl: string }> {
-  const { app, port } = await launchProducer(prefix, extraEnv);
+): Promise<{ app: RunningApp; baseUrl: string; grpcAddress: string }> {
+  const { app, port, grpcPort } = await launchProducer(prefix, extraEnv);
   await waitUntilReady(port, app);
-  return { app, baseUrl: `http://127.0.0.1:${port}` };
+  return { app, baseUrl: `http://127.0.0.1:${port}`, grpcAddress: `127.0.0.1:${grpcPort}` };
 }
 
 /** The producer on free ports with its own topic prefix, without waiting for it. */
 export async function launchProducer(
   prefix: string,
   extraEnv: NodeJS.ProcessEnv = {},
-): Promise<{ app: RunningApp; port: number }> {
+): Promise<{ app: RunningApp; port: number; grpcPort: number }> {
   const [port, grpcPort] = [await freePort(), await freePort()];
   const app = startApp('producer', {
     ...process.env,
@@ -90,7 +90,7 @@ export async function launchProducer(
     GRPC_PORT: String(grpcPort),
     ...extraEnv,
   });
-  return { app, port };
+  return { app, port, grpcPort };
 }
 
 /** The dispatcher on a free port with its own topic prefix, ready. */

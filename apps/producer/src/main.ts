@@ -1,5 +1,6 @@
 import { loadOrExit, runApp } from '@hookstream/app-runtime';
-import { EventCatalogue, loadSchemaFiles, topicNames } from '@hookstream/contracts';
+import { deliveryStatusProto, EventCatalogue, loadSchemaFiles, topicNames } from '@hookstream/contracts';
+import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import {
   AvroCodec,
   connectAdmin,
@@ -103,7 +104,17 @@ void runApp({
           ],
         },
       }),
-      configure: (app) => configureHttp(app, logger, config.version),
+      configure: (app) => {
+        configureHttp(app, logger, config.version);
+        app.connectMicroservice<MicroserviceOptions>({
+          transport: Transport.GRPC,
+          options: {
+            package: 'hookstream.v1',
+            protoPath: deliveryStatusProto(),
+            url: `${config.host}:${config.grpcPort}`,
+          },
+        });
+      },
       afterListen: async () => {
         await fanOut.start();
         await endpointDisabled.start();

@@ -3,7 +3,7 @@ import { ObservabilityModule, type ObservabilityOptions, type Logger } from '@ho
 import type { Pool } from '@hookstream/postgres';
 import type { ApiKeyHasher } from '@hookstream/secrets';
 import { AdminTokenGuard } from './auth/admin-token.guard';
-import { API_KEY_HASHER, ApiKeyGuard } from './auth/api-key.guard';
+import { API_KEY_HASHER, ApiKeyAuthenticator, ApiKeyGuard } from './auth/api-key.guard';
 import type { ProducerConfig } from './config';
 import { EndpointsController } from './endpoints/endpoints.controller';
 import { EndpointsRepository } from './endpoints/endpoints.repository';
@@ -13,6 +13,7 @@ import { EventsController } from './events/events.controller';
 import { IngestService } from './events/ingest.service';
 import { ProducerContext } from './producer-context';
 import { DeliveriesController } from './status/deliveries.controller';
+import { DeliveryStatusGrpc } from './status/delivery-status.grpc';
 import { StatusQueries } from './status/status-queries';
 import { TenantsController } from './tenants/tenants.controller';
 import { DATABASE, LOGGER, PRODUCER_CONFIG } from './tokens';
@@ -38,6 +39,7 @@ export class ProducerModule {
         EventsController,
         EventTypesController,
         DeliveriesController,
+        DeliveryStatusGrpc,
       ],
       providers: [
         { provide: PRODUCER_CONFIG, useValue: options.config },
@@ -46,6 +48,7 @@ export class ProducerModule {
         { provide: API_KEY_HASHER, useValue: options.apiKeyHasher },
         { provide: ProducerContext, useValue: options.context },
         AdminTokenGuard,
+        ApiKeyAuthenticator,
         ApiKeyGuard,
         EndpointsRepository,
         EndpointsService,

@@ -34,6 +34,7 @@ export async function runApp(options: RunAppOptions): Promise<void> {
   }
   const app = await NestFactory.create(composition.module, { logger: new PinoNestLogger(logger), bodyParser: false });
   composition.configure?.(app);
+  await app.startAllMicroservices();
   await app.listen(options.port, options.host);
   try {
     await composition.afterListen?.();

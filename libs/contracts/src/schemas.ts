@@ -63,3 +63,8 @@ export function loadInternalSchema(name: InternalRecordName, dir = schemasDir())
 function readJson(path: string): AvroSchema {
   return JSON.parse(readFileSync(path, 'utf8')) as AvroSchema;
 }
+
+/** The gRPC contract: `libs/contracts/proto/hookstream/v1/delivery_status.proto`. */
+export function deliveryStatusProto(): string {
+  return join(dirname(schemasDir()), 'libs/contracts/proto/hookstream/v1/delivery_status.proto');
+}

@@ -16,19 +16,16 @@ interface KeyRow {
   allowed_cidrs: string[] | null;
 }
 
-/** `Authorization: Bearer sk_…`: a valid, unrevoked key, called from an allowed address. */
+/** `Authorization: Bearer sk_…`: a valid, unrevoked key, called from an allowed address (REST and gRPC alike). */
 @Injectable()
-export class ApiKeyGuard implements CanActivate {
+export class ApiKeyAuthenticator {
   constructor(
     @Inject(DATABASE) private readonly db: Pool,
     @Inject(API_KEY_HASHER) private readonly hasher: ApiKeyHasher,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context
-      .switchToHttp()
-      .getRequest<AuthenticatedRequest & { headers: Record<string, string>; ip?: string }>();
-    const key = /^Bearer (\S+)$/.exec(request.headers['authorization'] ?? '')?.[1];
+  async authenticate(authorization: string | undefined, ip: string): Promise<Principal> {
+    const key = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
     if (!key) throw ApiError.unauthorized('missing API key: send Authorization: Bearer sk_test_… or sk_live_…');
     const parsed = parseApiKey(key);
     if (!parsed) throw ApiError.unauthorized('invalid API key');
@@ -39,11 +36,22 @@ export class ApiKeyGuard implements CanActivate {
     );
     const row = rows[0];
     if (!row || !this.hasher.matches(key, row.hash)) throw ApiError.unauthorized('invalid API key');
-    if (row.allowed_cidrs && !isAllowed(request.ip ?? '', row.allowed_cidrs)) {
+    if (row.allowed_cidrs && !isAllowed(ip, row.allowed_cidrs)) {
       throw ApiError.forbidden('this API key may not be used from this address');
     }
-    const principal: Principal = { tenantId: row.tenant_id, environment: row.environment, keyId: row.id };
-    request.principal = principal;
+    return { tenantId: row.tenant_id, environment: row.environment, keyId: row.id };
+  }
+}
+
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(private readonly authenticator: ApiKeyAuthenticator) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context
+      .switchToHttp()
+      .getRequest<AuthenticatedRequest & { headers: Record<string, string>; ip?: string }>();
+    request.principal = await this.authenticator.authenticate(request.headers['authorization'], request.ip ?? '');
     return true;
   }
 }
