@@ -11,12 +11,9 @@ type Unary = (
 /** A plaintext client of `hookstream.v1.DeliveryStatus`, calling with an API key in the metadata. */
 export function deliveryStatusClient(address: string, apiKey?: string) {
   const definition = loadPackageDefinition(loadSync(deliveryStatusProto()));
-  const service = (
-    definition['hookstream'] as Record<
-      string,
-      Record<string, new (address: string, creds: unknown) => Record<string, Unary>>
-    >
-  )['v1']?.['DeliveryStatus'];
+  type ClientConstructor = new (address: string, creds: unknown) => Record<string, Unary>;
+  const packages = definition['hookstream'] as unknown as Record<string, Record<string, ClientConstructor>>;
+  const service = packages['v1']?.['DeliveryStatus'];
   if (!service) throw new Error('DeliveryStatus missing from the proto');
   const client = new service(address, credentials.createInsecure());
   const call = <T>(method: string, request: object) =>
