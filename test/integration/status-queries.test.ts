@@ -90,6 +90,24 @@ describe('status queries', () => {
     // The retry is due about 5 s (±20 %) after the failure.
     expect(Date.parse(failed.nextAttemptAt ?? '') - Date.now()).toBeLessThan(7000);
 
+    // Endpoint health, from the same projections.
+    const health = await waitFor("the endpoints' health", async () => {
+      const [okView, failingView] = await Promise.all(
+        [ok, failing].map(
+          async (id) =>
+            (await api<{ health: Record<string, unknown> | null }>('GET', `/v1/endpoints/${id}`, { key })).body.health,
+        ),
+      );
+      return okView?.['attempts24h'] && failingView?.['attempts24h'] ? { okView, failingView } : undefined;
+    });
+    expect(health.okView).toMatchObject({
+      attempts24h: 1,
+      successRate24h: 1,
+      lastFailureAt: null,
+      circuitState: 'closed',
+    });
+    expect(health.failingView).toMatchObject({ attempts24h: 1, successRate24h: 0, lastSuccessAt: null });
+
     const byTransaction = await api<{ data: Delivery[] }>('GET', `/v1/deliveries?transactionId=txn_${prefix}`, { key });
     expect(byTransaction.body.data.map((delivery) => delivery.id).sort()).toEqual(
       [deliveryIdFor(eventId, ok), deliveryIdFor(eventId, failing)].sort(),

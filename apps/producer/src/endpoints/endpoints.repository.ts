@@ -38,6 +38,15 @@ export interface EndpointValues {
   status: 'enabled' | 'disabled';
 }
 
+export interface EndpointHealth {
+  attempts24h: number;
+  successRate24h: number | null;
+  averageLatencyMs24h: number | null;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  circuitState: string;
+}
+
 export interface Owner {
   readonly tenantId: string;
   readonly environment: Environment;
@@ -161,6 +170,46 @@ export class EndpointsRepository {
       await this.announce(client, topic, id);
       return updated[0];
     });
+  }
+
+  /** Health over the last 24 hours, from the delivery projections, for the given endpoints. */
+  async health(ids: readonly string[]): Promise<Map<string, EndpointHealth>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await this.db.query<{
+      endpoint_id: string;
+      successes: string | null;
+      failures: string | null;
+      latency_ms_sum: string | null;
+      last_success_at: Date | null;
+      last_failure_at: Date | null;
+      circuit_state: string | null;
+    }>(
+      `SELECT ids.id AS endpoint_id, w.successes, w.failures, w.latency_ms_sum, h.last_success_at, h.last_failure_at, h.circuit_state
+         FROM unnest($1::text[]) AS ids(id)
+         LEFT JOIN LATERAL (
+           SELECT sum(successes) AS successes, sum(failures) AS failures, sum(latency_ms_sum) AS latency_ms_sum
+             FROM endpoint_attempts_hourly WHERE endpoint_id = ids.id AND hour > now() - interval '24 hours'
+         ) w ON true
+         LEFT JOIN endpoint_health h ON h.endpoint_id = ids.id`,
+      [ids],
+    );
+    return new Map(
+      rows.map((row) => {
+        const successes = Number(row.successes ?? 0);
+        const attempts = successes + Number(row.failures ?? 0);
+        return [
+          row.endpoint_id,
+          {
+            attempts24h: attempts,
+            successRate24h: attempts === 0 ? null : successes / attempts,
+            averageLatencyMs24h: attempts === 0 ? null : Math.round(Number(row.latency_ms_sum ?? 0) / attempts),
+            lastSuccessAt: row.last_success_at?.toISOString() ?? null,
+            lastFailureAt: row.last_failure_at?.toISOString() ?? null,
+            circuitState: row.circuit_state ?? 'closed',
+          },
+        ];
+      }),
+    );
   }
 
   /** The engine disables an endpoint (a 410 Gone, days of failures); a no-op if it already is. */

@@ -7,7 +7,13 @@ import { ProducerContext } from '../producer-context';
 import { PRODUCER_CONFIG } from '../tokens';
 import { checkEndpointUrl } from './endpoint-url-policy';
 import type { CreateEndpoint, UpdateEndpoint } from './endpoint.schemas';
-import { type EndpointRow, EndpointsRepository, type EndpointValues, type Owner } from './endpoints.repository';
+import {
+  type EndpointHealth,
+  type EndpointRow,
+  EndpointsRepository,
+  type EndpointValues,
+  type Owner,
+} from './endpoints.repository';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const ROTATION_OVERLAP_MS = 24 * 3_600_000;
@@ -85,14 +91,17 @@ export class EndpointsService {
     return { ...toView(row), secret };
   }
 
-  async get(owner: Owner, id: string): Promise<EndpointView> {
+  async get(owner: Owner, id: string): Promise<EndpointView & { health: EndpointHealth | null }> {
     const row = await this.repository.find(owner, id);
     if (!row) throw ApiError.notFound('endpoint');
-    return toView(row);
+    const health = await this.repository.health([row.id]);
+    return { ...toView(row), health: health.get(row.id) ?? null };
   }
 
-  async list(owner: Owner, formatVersion?: number): Promise<EndpointView[]> {
-    return (await this.repository.list(owner, formatVersion)).map(toView);
+  async list(owner: Owner, formatVersion?: number): Promise<(EndpointView & { health: EndpointHealth | null })[]> {
+    const rows = await this.repository.list(owner, formatVersion);
+    const health = await this.repository.health(rows.map((row) => row.id));
+    return rows.map((row) => ({ ...toView(row), health: health.get(row.id) ?? null }));
   }
 
   async update(owner: Owner, id: string, input: UpdateEndpoint): Promise<EndpointView> {

@@ -1,4 +1,11 @@
-import type { EventCatalogue, EventEnvelope, InternalRecordName, TopicNames } from '@hookstream/contracts';
+import type {
+  CircuitClosed,
+  CircuitOpened,
+  EventCatalogue,
+  EventEnvelope,
+  InternalRecordName,
+  TopicNames,
+} from '@hookstream/contracts';
 import { type AttemptSummary, type DeliveryEvent, type DeliveryState, evolve, UNKNOWN } from '@hookstream/delivery';
 import {
   type AvroCodec,
@@ -139,14 +146,27 @@ export class Projector {
 
   private async projectDeliveries(client: PoolClient, messages: readonly KafkaMessage[]): Promise<void> {
     const events: DeliveryEvent[] = [];
+    const circuits = new Map<string, { state: 'open' | 'closed'; at: number }>();
     for (const message of messages) {
       const value = message.value as Buffer;
       if (value[0] !== 0 || value.length < 5) continue;
       const name = this.recordNames.get(schemaIdOf(value));
       if (!name) continue;
-      const event = toDeliveryEvent(name, (await this.deps.codec.decode(value)).value);
+      const record = (await this.deps.codec.decode(value)).value;
+      if (name === 'circuit-opened') {
+        const opened = record as CircuitOpened;
+        circuits.set(opened.endpointId, { state: 'open', at: opened.openedAt });
+        continue;
+      }
+      if (name === 'circuit-closed') {
+        const closed = record as CircuitClosed;
+        circuits.set(closed.endpointId, { state: 'closed', at: closed.closedAt });
+        continue;
+      }
+      const event = toDeliveryEvent(name, record);
       if (event) events.push(event);
     }
+    if (circuits.size > 0) await this.saveCircuits(client, circuits);
     if (events.length === 0) return;
     const ids = [...new Set(events.map((event) => event.deliveryId))];
     const states = await this.load(client, ids);
@@ -246,11 +266,64 @@ export class Projector {
       ]),
     );
     if (attempts.length === 0) return;
-    await client.query(
+    // Only attempts new to the table count towards health, so a replay never counts twice.
+    const inserted = await client.query<{
+      delivery_id: string;
+      at: Date;
+      error_class: string | null;
+      latency_ms: number;
+    }>(
       `INSERT INTO attempts (delivery_id, n, at, status_code, latency_ms, error_class, error, response_body)
        SELECT * FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[])
-       ON CONFLICT (delivery_id, n) DO NOTHING`,
+       ON CONFLICT (delivery_id, n) DO NOTHING
+       RETURNING delivery_id, at, error_class, latency_ms`,
       columns(attempts, 8),
+    );
+    const endpointOf = new Map(known.map((state) => [state.deliveryId, state.endpointId]));
+    const fresh = inserted.rows.map((row) => ({
+      endpointId: endpointOf.get(row.delivery_id) as string,
+      at: row.at,
+      isSuccess: row.error_class === null,
+      latencyMs: row.latency_ms,
+    }));
+    if (fresh.length > 0) await this.saveHealth(client, fresh);
+  }
+
+  private async saveHealth(
+    client: PoolClient,
+    attempts: { endpointId: string; at: Date; isSuccess: boolean; latencyMs: number }[],
+  ) {
+    await client.query(
+      `INSERT INTO endpoint_attempts_hourly (endpoint_id, hour, successes, failures, latency_ms_sum)
+       SELECT endpoint_id, date_trunc('hour', at), count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok), sum(latency)
+         FROM unnest($1::text[], $2::timestamptz[], $3::boolean[], $4::int[]) AS a(endpoint_id, at, ok, latency)
+        GROUP BY 1, 2
+       ON CONFLICT (endpoint_id, hour) DO UPDATE SET
+         successes = endpoint_attempts_hourly.successes + EXCLUDED.successes,
+         failures = endpoint_attempts_hourly.failures + EXCLUDED.failures,
+         latency_ms_sum = endpoint_attempts_hourly.latency_ms_sum + EXCLUDED.latency_ms_sum`,
+      columns(attempts.map((a) => [a.endpointId, a.at, a.isSuccess, a.latencyMs])),
+    );
+    await client.query(
+      `INSERT INTO endpoint_health (endpoint_id, last_success_at, last_failure_at)
+       SELECT endpoint_id, max(at) FILTER (WHERE ok), max(at) FILTER (WHERE NOT ok)
+         FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS a(endpoint_id, at, ok)
+        GROUP BY 1
+       ON CONFLICT (endpoint_id) DO UPDATE SET
+         last_success_at = GREATEST(endpoint_health.last_success_at, EXCLUDED.last_success_at),
+         last_failure_at = GREATEST(endpoint_health.last_failure_at, EXCLUDED.last_failure_at)`,
+      columns(attempts.map((a) => [a.endpointId, a.at, a.isSuccess])),
+    );
+  }
+
+  private async saveCircuits(client: PoolClient, circuits: Map<string, { state: 'open' | 'closed'; at: number }>) {
+    const rows = [...circuits].map(([endpointId, change]) => [endpointId, change.state, new Date(change.at)]);
+    await client.query(
+      `INSERT INTO endpoint_health (endpoint_id, circuit_state, circuit_changed_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+       ON CONFLICT (endpoint_id) DO UPDATE SET circuit_state = EXCLUDED.circuit_state, circuit_changed_at = EXCLUDED.circuit_changed_at
+       WHERE endpoint_health.circuit_changed_at IS NULL OR endpoint_health.circuit_changed_at <= EXCLUDED.circuit_changed_at`,
+      columns(rows),
     );
   }
 }
