@@ -1,13 +1,12 @@
 // A producer killed between sending a fan-out batch's records and committing its transaction: the
 // restarted one fences the open transaction and yields each delivery exactly once.
-import { EventCatalogue, loadSchemaFiles, topicNames, type DispatchRequested } from '@hookstream/contracts';
-import { deliveryIdFor, newId } from '@hookstream/delivery';
-import { createSchemaRegistry, registerAvroSchema } from '@hookstream/kafka';
-import { Kafka, logLevel } from 'kafkajs';
+import { topicNames, type DispatchRequested } from '@hookstream/contracts';
+import { deliveryIdFor } from '@hookstream/delivery';
 import { launchProducer, startProducer, type RunningApp } from '../support/app-process';
-import { apiClient, samplePayin } from '../support/api';
+import { apiClient } from '../support/api';
 import { cleanUp } from '../support/clean-up';
-import { stackEnv, uniqueName } from '../support/stack';
+import { publishDirectly } from '../support/direct-publish';
+import { uniqueName } from '../support/stack';
 import { readTopic } from '../support/topic-reader';
 
 const prefix = uniqueName('it-crash');
@@ -45,35 +44,7 @@ describe('fan-out crash between send and commit', () => {
     expect(await setup.app.stop()).toBe(0);
 
     // Events straight onto the events topic, as a platform team's service would publish them.
-    const eventIds = Array.from({ length: EVENTS }, () => newId('evt'));
-    const schema = loadSchemaFiles().find((file) => file.type === 'payin.succeeded');
-    if (!schema) throw new Error('no payin.succeeded schema');
-    const registry = createSchemaRegistry(stackEnv.registryUrl);
-    const { id: schemaId } = await registerAvroSchema(registry, topics.events, schema.schema);
-    const catalogue = new EventCatalogue(loadSchemaFiles());
-    const parsed = catalogue.parseData('payin.succeeded', 1, samplePayin());
-    if (!parsed.ok) throw new Error('bad sample');
-    const kafka = new Kafka({ clientId: prefix, brokers: stackEnv.kafkaBrokers, logLevel: logLevel.NOTHING });
-    const publisher = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await publisher.connect();
-    await publisher.send({
-      topic: topics.events,
-      acks: -1,
-      messages: await Promise.all(
-        eventIds.map(async (eventId) => ({
-          key: tenant.body.id,
-          value: await registry.encode(schemaId, {
-            eventId,
-            tenantId: tenant.body.id,
-            environment: 'sandbox',
-            type: 'payin.succeeded',
-            createdAt: Date.now(),
-            data: parsed.value,
-          }),
-        })),
-      ),
-    });
-    await publisher.disconnect();
+    const eventIds = await publishDirectly(prefix, tenant.body.id, EVENTS);
 
     // The first fan-out batch kills the process after its records are sent, before the commit.
     const doomed = await launchProducer(prefix, { HOOKSTREAM_TEST_CRASH_FAN_OUT: '1' });

@@ -20,6 +20,8 @@ const schema = runtimeSettingsSchema
     DATABASE_URL: z.string().default('postgres://hookstream:hookstream@127.0.0.1:5432/hookstream'),
     /** Test hook, honoured in local mode only: die between a fan-out batch's send and its commit. */
     HOOKSTREAM_TEST_CRASH_FAN_OUT: envFlag,
+    /** Test hook, honoured in local mode only: die inside a projector transaction, before it commits. */
+    HOOKSTREAM_TEST_CRASH_PROJECTOR: envFlag,
     ADMIN_TOKEN: z.preprocess(
       (value) => (value === '' ? undefined : value),
       z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
@@ -41,7 +43,7 @@ export interface ProducerConfig {
   readonly kafka: KafkaSettings;
   readonly masterKey: MasterKey;
   readonly version: string;
-  readonly testHooks: { readonly crashFanOutBeforeCommit: boolean };
+  readonly testHooks: { readonly crashFanOutBeforeCommit: boolean; readonly crashProjectorBeforeCommit: boolean };
 }
 
 export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
@@ -63,6 +65,9 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
       }),
     ),
     version: hookstreamVersion(),
-    testHooks: { crashFanOutBeforeCommit: parsed.HOOKSTREAM_LOCAL && parsed.HOOKSTREAM_TEST_CRASH_FAN_OUT },
+    testHooks: {
+      crashFanOutBeforeCommit: parsed.HOOKSTREAM_LOCAL && parsed.HOOKSTREAM_TEST_CRASH_FAN_OUT,
+      crashProjectorBeforeCommit: parsed.HOOKSTREAM_LOCAL && parsed.HOOKSTREAM_TEST_CRASH_PROJECTOR,
+    },
   });
 }

@@ -87,6 +87,7 @@ void runApp({
       topics,
       groupId: `${config.kafka.topicPrefix}-projector`,
       logger,
+      crashBeforeCommit: config.testHooks.crashProjectorBeforeCommit,
     });
     return {
       module: ProducerModule.forRoot({

@@ -67,6 +67,8 @@ export class Projector {
       topics: TopicNames;
       groupId: string;
       logger: Logger;
+      /** Test hook (local mode only): dies inside the first delivery-log batch's transaction, before it commits. */
+      crashBeforeCommit?: boolean;
     },
   ) {
     this.recordNames = new Map(
@@ -112,6 +114,7 @@ export class Projector {
           [PROJECTION, topic, partition, (BigInt(last.offset) + 1n).toString()],
         );
       }
+      if (this.deps.crashBeforeCommit && topic === this.deps.topics.deliveryEvents) process.kill(process.pid, 'SIGKILL');
     });
   }
 
