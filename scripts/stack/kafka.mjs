@@ -92,8 +92,11 @@ export const kafka = {
       const jvmLogging = [`-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${config.logDir}`];
       const classpath = join(kafkaLibs(config), '*');
       if (!existsSync(join(dataDir, 'meta.properties'))) {
-        // A KRaft cluster id is 16 random bytes in URL-safe base64, which is what `random-uuid` prints.
-        const clusterId = randomBytes(16).toString('base64url');
+        // A KRaft cluster id is 16 random bytes in URL-safe base64, as `random-uuid` prints; like Kafka's
+        // own generator, never one starting with '-', which the tool's argument parser takes for an option.
+        let clusterId;
+        do clusterId = randomBytes(16).toString('base64url');
+        while (clusterId.startsWith('-'));
         runOrFail(config.java, [
           ...jvmLogging,
           '-cp',
