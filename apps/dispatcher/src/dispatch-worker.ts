@@ -117,12 +117,7 @@ export class DispatchWorker {
     );
 
     const attempt: AttemptSucceeded = {
-      deliveryId: dispatch.deliveryId,
-      eventId: dispatch.eventId,
-      tenantId: dispatch.tenantId,
-      environment: dispatch.environment,
-      endpointId: dispatch.endpointId,
-      eventType: dispatch.eventType,
+      ...deliveryRef(dispatch),
       attempt: dispatch.attempt,
       formatVersion: dispatch.formatVersion,
       attemptedAt,

@@ -1,5 +1,6 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { groupConsumer } from './group-consumer';
 
 /**
  * Hands whole batches to a handler that makes them durable elsewhere (with the offsets, in the same
@@ -17,12 +18,7 @@ export class BatchConsumer {
       handle(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<void>;
     },
   ) {
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      readUncommitted: false,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1000,
-    });
+    this.consumer = groupConsumer(options.kafka, options.groupId);
   }
 
   async start(): Promise<void> {

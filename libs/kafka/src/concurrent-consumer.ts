@@ -1,5 +1,6 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { groupConsumer } from './group-consumer';
 import { OffsetTracker } from './offset-tracker';
 
 export interface ConcurrentConsumerOptions {
@@ -38,12 +39,7 @@ export class ConcurrentConsumer {
   private isStopping = false;
 
   constructor(private readonly options: ConcurrentConsumerOptions) {
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      readUncommitted: false,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1000,
-    });
+    this.consumer = groupConsumer(options.kafka, options.groupId);
   }
 
   get inFlight(): number {

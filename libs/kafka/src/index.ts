@@ -14,3 +14,4 @@ export * from './concurrent-consumer';
 export * from './offset-tracker';
 export * from './record-consumer';
 export * from './batch-consumer';
+export * from './group-consumer';

@@ -1,5 +1,6 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { groupConsumer } from './group-consumer';
 
 /**
  * One message at a time, committed after its handler resolves (at least once): for side effects
@@ -17,12 +18,7 @@ export class RecordConsumer {
       handle(message: KafkaMessage): Promise<void>;
     },
   ) {
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      readUncommitted: false,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1000,
-    });
+    this.consumer = groupConsumer(options.kafka, options.groupId);
   }
 
   async start(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { groupConsumer } from './group-consumer';
 
 export interface OutgoingRecord {
   readonly topic: string;
@@ -30,13 +31,7 @@ export class TransactionalBatchConsumer {
   private readonly producers = new Map<number, Promise<Producer>>();
 
   constructor(private readonly options: TransactionalBatchOptions) {
-    // A short session: a crashed instance's partitions move to a live one within seconds, not half a minute.
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      readUncommitted: false,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1000,
-    });
+    this.consumer = groupConsumer(options.kafka, options.groupId);
   }
 
   async start(): Promise<void> {

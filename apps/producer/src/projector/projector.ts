@@ -114,7 +114,8 @@ export class Projector {
           [PROJECTION, topic, partition, (BigInt(last.offset) + 1n).toString()],
         );
       }
-      if (this.deps.crashBeforeCommit && topic === this.deps.topics.deliveryEvents) process.kill(process.pid, 'SIGKILL');
+      if (this.deps.crashBeforeCommit && topic === this.deps.topics.deliveryEvents)
+        process.kill(process.pid, 'SIGKILL');
     });
   }
 

@@ -1,0 +1,9 @@
+import type { Consumer, Kafka } from 'kafkajs';
+
+/**
+ * A consumer in a group, reading only committed records (other apps write transactionally). A short
+ * session: a crashed instance's partitions move to a live one within seconds, not half a minute.
+ */
+export function groupConsumer(kafka: Kafka, groupId: string): Consumer {
+  return kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+}
