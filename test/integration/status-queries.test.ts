@@ -214,4 +214,46 @@ describe('status queries', () => {
     expect((await api('GET', '/v1/deliveries?cursor=not-a-cursor', { key })).status).toBe(400);
     expect((await api('GET', '/v1/deliveries?status=lost', { key })).status).toBe(400);
   });
+
+  it('retries a failed delivery now: the same webhook-id, a second attempt that succeeds, read alike over REST and gRPC', async () => {
+    receiver.answer('/flaky', 503);
+    const flaky = await endpoint('/flaky');
+    const eventId = await publish(`retry_${prefix}`);
+    const id = deliveryIdFor(eventId, flaky);
+    await waitFor(
+      'the failed delivery',
+      async () => (await api<Delivery>('GET', `/v1/deliveries/${id}`, { key })).body.status === 'failed',
+    );
+
+    receiver.answer('/flaky', 200);
+    const retried = await api<{ id: string; attempt: number }>('POST', `/v1/deliveries/${id}/retry`, { key });
+    expect(retried).toEqual({ status: 202, body: { id, attempt: 2 } });
+    const done = await waitFor('the successful second attempt', async () => {
+      const response = await api<Delivery>('GET', `/v1/deliveries/${id}`, { key });
+      return response.body.status === 'succeeded' ? response.body : undefined;
+    });
+    expect(done.attempts.map((attempt) => [attempt.n, attempt.statusCode])).toEqual([
+      [1, 503],
+      [2, 200],
+    ]);
+    expect(new Set(receiver.on('/flaky').map((webhook) => webhook.headers['webhook-id']))).toEqual(new Set([id]));
+
+    const grpc = deliveryStatusClient(grpcAddress, key);
+    try {
+      const viaGrpc = await grpc.getDelivery<Delivery>(id);
+      expect(viaGrpc.attempts.map((attempt) => [attempt.n, attempt.statusCode])).toEqual([
+        [1, 503],
+        [2, 200],
+      ]);
+      expect(viaGrpc.status).toBe('succeeded');
+    } finally {
+      grpc.close();
+    }
+
+    const other = await api<{ keys: { sandbox: string } }>('POST', '/v1/admin/tenants', {
+      key: 'dev-admin-token',
+      body: { name: 'retry-other' },
+    });
+    expect((await api('POST', `/v1/deliveries/${id}/retry`, { key: other.body.keys.sandbox })).status).toBe(404);
+  });
 });

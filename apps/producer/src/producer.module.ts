@@ -14,6 +14,7 @@ import { IngestService } from './events/ingest.service';
 import { ProducerContext } from './producer-context';
 import { DeliveriesController } from './status/deliveries.controller';
 import { DeliveryStatusGrpc } from './status/delivery-status.grpc';
+import { RedriveService } from './status/redrive.service';
 import { StatusQueries } from './status/status-queries';
 import { TenantsController } from './tenants/tenants.controller';
 import { DATABASE, LOGGER, PRODUCER_CONFIG } from './tokens';
@@ -54,6 +55,7 @@ export class ProducerModule {
         EndpointsService,
         IngestService,
         StatusQueries,
+        RedriveService,
       ],
     };
   }

@@ -99,6 +99,12 @@ export interface RetryScheduled extends DeliveryRef {
   readonly scheduledAt: number;
 }
 
+export interface DeliveryRedriven extends DeliveryRef {
+  readonly attempt: number;
+  readonly reason: string;
+  readonly redrivenAt: number;
+}
+
 export interface DeliveryExhausted extends DeliveryRef {
   readonly attempts: number;
   readonly exhaustedAt: number;

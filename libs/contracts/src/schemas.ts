@@ -47,6 +47,7 @@ export const INTERNAL_RECORDS = {
   'attempt-failed': 'deliveryEvents',
   'retry-scheduled': 'deliveryEvents',
   'delivery-exhausted': 'deliveryEvents',
+  'delivery-redriven': 'deliveryEvents',
   'endpoint-disabled': 'deliveryEvents',
   'circuit-opened': 'deliveryEvents',
   'circuit-closed': 'deliveryEvents',

@@ -2,6 +2,7 @@ import type {
   AttemptFailed,
   AttemptSucceeded,
   DeliveryExhausted,
+  DeliveryRedriven,
   DeliveryScheduled,
   InternalRecordName,
   RetryScheduled,
@@ -42,6 +43,10 @@ export function toDeliveryEvent(name: InternalRecordName | undefined, record: un
       const r = record as RetryScheduled;
       return { type: 'RetryScheduled', ...facts(r), attempt: r.attempt, dueAt: r.dueAt };
     }
+    case 'delivery-redriven': {
+      const r = record as DeliveryRedriven;
+      return { type: 'DeliveryRedriven', ...facts(r), redrivenAt: r.redrivenAt };
+    }
     case 'delivery-exhausted': {
       const r = record as DeliveryExhausted;
       return { type: 'DeliveryExhausted', ...facts(r), attempts: r.attempts, exhaustedAt: r.exhaustedAt };
@@ -51,7 +56,7 @@ export function toDeliveryEvent(name: InternalRecordName | undefined, record: un
   }
 }
 
-function facts(record: AttemptSucceeded | DeliveryScheduled | RetryScheduled | DeliveryExhausted) {
+function facts(record: AttemptSucceeded | DeliveryScheduled | RetryScheduled | DeliveryExhausted | DeliveryRedriven) {
   return {
     deliveryId: record.deliveryId,
     eventId: record.eventId,

@@ -120,7 +120,7 @@ export class Projector {
   }
 
   private async projectEvents(client: PoolClient, messages: readonly KafkaMessage[]): Promise<void> {
-    const rows: [string, string, string, string, Date, string, number][] = [];
+    const rows: [string, string, string, string, Date, string, number, Buffer][] = [];
     for (const message of messages) {
       const value = message.value as Buffer;
       if (value[0] !== 0) continue;
@@ -137,12 +137,13 @@ export class Projector {
         new Date(event.createdAt),
         JSON.stringify(data),
         schemaId,
+        value,
       ]);
     }
     if (rows.length === 0) return;
     await client.query(
-      `INSERT INTO events (id, tenant_id, environment, type, created_at, data, schema_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::int[])
+      `INSERT INTO events (id, tenant_id, environment, type, created_at, data, schema_id, payload)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::int[], $8::bytea[])
        ON CONFLICT (id) DO NOTHING`,
       columns(rows),
     );

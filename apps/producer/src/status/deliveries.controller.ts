@@ -1,8 +1,9 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { RedriveService } from './redrive.service';
 import { StatusQueries } from './status-queries';
 
 export const ListDeliveriesQuerySchema = z
@@ -23,7 +24,10 @@ export const ListDeliveriesQuerySchema = z
 @Controller('v1/deliveries')
 @UseGuards(ApiKeyGuard)
 export class DeliveriesController {
-  constructor(private readonly queries: StatusQueries) {}
+  constructor(
+    private readonly queries: StatusQueries,
+    private readonly redrive: RedriveService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Deliveries, newest first, filtered; pages follow nextCursor' })
@@ -38,5 +42,12 @@ export class DeliveriesController {
   @ApiOperation({ summary: 'A delivery with every attempt' })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     return this.queries.delivery(principal, id);
+  }
+
+  @Post(':id/retry')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'One more attempt of this delivery, now (the same webhook-id)' })
+  retry(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.redrive.retry(principal, id);
   }
 }
