@@ -1,12 +1,13 @@
-import type {
-  AttemptFailed,
-  AttemptSucceeded,
-  DeliveryExhausted,
-  DispatchRequested,
-  EventCatalogue,
-  RetryRequested,
-  RetryScheduled,
-  TopicNames,
+import {
+  deliveryRefOf,
+  type AttemptFailed,
+  type AttemptSucceeded,
+  type DeliveryExhausted,
+  type DispatchRequested,
+  type EventCatalogue,
+  type RetryRequested,
+  type RetryScheduled,
+  type TopicNames,
 } from '@hookstream/contracts';
 import { decideRetry, tierMs } from '@hookstream/delivery';
 import type { AvroCodec, KafkaMessage, Publisher, RegisteredSchemas } from '@hookstream/kafka';
@@ -117,7 +118,7 @@ export class DispatchWorker {
     );
 
     const attempt: AttemptSucceeded = {
-      ...deliveryRef(dispatch),
+      ...deliveryRefOf(dispatch),
       attempt: dispatch.attempt,
       formatVersion: dispatch.formatVersion,
       attemptedAt,
@@ -160,7 +161,7 @@ export class DispatchWorker {
       deliveryLog.push({ key: dispatch.deliveryId, value: await encode('attempt-failed', failed) });
       const exhausted = async (): Promise<{ key: string; value: Buffer }> => {
         const record: DeliveryExhausted = {
-          ...deliveryRef(dispatch),
+          ...deliveryRefOf(dispatch),
           attempts: dispatch.attempt,
           exhaustedAt: Date.now(),
         };
@@ -191,7 +192,7 @@ export class DispatchWorker {
           const [firstTier, ...remainingTiers] = decision.tiers;
           if (!firstTier) throw new Error('a retry without a tier');
           const scheduled: RetryScheduled = {
-            ...deliveryRef(dispatch),
+            ...deliveryRefOf(dispatch),
             attempt: decision.attempt,
             dueAt: decision.dueAt,
             tiers: [...decision.tiers],
@@ -199,7 +200,7 @@ export class DispatchWorker {
           };
           deliveryLog.push({ key: dispatch.deliveryId, value: await encode('retry-scheduled', scheduled) });
           const retry: RetryRequested = {
-            ...deliveryRef(dispatch),
+            ...deliveryRefOf(dispatch),
             formatVersion: dispatch.formatVersion,
             attempt: decision.attempt,
             event: dispatch.event,
@@ -240,15 +241,4 @@ export class DispatchWorker {
       .filter((entry) => entry.expiresAt === null || entry.expiresAt > now)
       .map((entry) => entry.secret);
   }
-}
-
-function deliveryRef(dispatch: DispatchRequested) {
-  return {
-    deliveryId: dispatch.deliveryId,
-    eventId: dispatch.eventId,
-    tenantId: dispatch.tenantId,
-    environment: dispatch.environment,
-    endpointId: dispatch.endpointId,
-    eventType: dispatch.eventType,
-  };
 }

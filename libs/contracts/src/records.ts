@@ -24,25 +24,35 @@ export interface EndpointConfigured {
   readonly updatedAt: number;
 }
 
-export interface DeliveryScheduled {
+/** What every record about one delivery carries. */
+export interface DeliveryRef {
   readonly deliveryId: string;
   readonly eventId: string;
   readonly tenantId: string;
   readonly environment: Environment;
   readonly endpointId: string;
   readonly eventType: string;
+}
+
+/** Just the delivery reference of a record (records carry more fields than the next one takes). */
+export function deliveryRefOf(record: DeliveryRef): DeliveryRef {
+  return {
+    deliveryId: record.deliveryId,
+    eventId: record.eventId,
+    tenantId: record.tenantId,
+    environment: record.environment,
+    endpointId: record.endpointId,
+    eventType: record.eventType,
+  };
+}
+
+export interface DeliveryScheduled extends DeliveryRef {
   readonly formatVersion: number;
   readonly transactionId: string | null;
   readonly scheduledAt: number;
 }
 
-export interface DispatchRequested {
-  readonly deliveryId: string;
-  readonly eventId: string;
-  readonly tenantId: string;
-  readonly environment: Environment;
-  readonly endpointId: string;
-  readonly eventType: string;
+export interface DispatchRequested extends DeliveryRef {
   readonly formatVersion: number;
   readonly attempt: number;
   readonly event: Buffer;
@@ -57,15 +67,6 @@ export interface EventEnvelope {
   readonly type: string;
   readonly createdAt: number;
   readonly data: Record<string, unknown>;
-}
-
-interface DeliveryRef {
-  readonly deliveryId: string;
-  readonly eventId: string;
-  readonly tenantId: string;
-  readonly environment: Environment;
-  readonly endpointId: string;
-  readonly eventType: string;
 }
 
 export interface AttemptRecord extends DeliveryRef {

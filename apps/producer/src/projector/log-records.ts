@@ -1,11 +1,11 @@
-import type {
-  AttemptFailed,
-  AttemptSucceeded,
-  DeliveryExhausted,
-  DeliveryRedriven,
-  DeliveryScheduled,
-  InternalRecordName,
-  RetryScheduled,
+import {
+  deliveryRefOf,
+  type AttemptFailed,
+  type DeliveryExhausted,
+  type DeliveryRedriven,
+  type DeliveryScheduled,
+  type InternalRecordName,
+  type RetryScheduled,
 } from '@hookstream/contracts';
 import type { DeliveryEvent } from '@hookstream/delivery';
 
@@ -16,7 +16,7 @@ export function toDeliveryEvent(name: InternalRecordName | undefined, record: un
       const r = record as DeliveryScheduled;
       return {
         type: 'DeliveryScheduled',
-        ...facts(r),
+        ...deliveryRefOf(r),
         formatVersion: r.formatVersion,
         transactionId: r.transactionId,
         scheduledAt: r.scheduledAt,
@@ -27,7 +27,7 @@ export function toDeliveryEvent(name: InternalRecordName | undefined, record: un
       const r = record as AttemptFailed;
       return {
         type: name === 'attempt-succeeded' ? 'AttemptSucceeded' : 'AttemptFailed',
-        ...facts(r),
+        ...deliveryRefOf(r),
         attempt: {
           n: r.attempt,
           at: r.attemptedAt,
@@ -41,28 +41,17 @@ export function toDeliveryEvent(name: InternalRecordName | undefined, record: un
     }
     case 'retry-scheduled': {
       const r = record as RetryScheduled;
-      return { type: 'RetryScheduled', ...facts(r), attempt: r.attempt, dueAt: r.dueAt };
+      return { type: 'RetryScheduled', ...deliveryRefOf(r), attempt: r.attempt, dueAt: r.dueAt };
     }
     case 'delivery-redriven': {
       const r = record as DeliveryRedriven;
-      return { type: 'DeliveryRedriven', ...facts(r), redrivenAt: r.redrivenAt };
+      return { type: 'DeliveryRedriven', ...deliveryRefOf(r), redrivenAt: r.redrivenAt };
     }
     case 'delivery-exhausted': {
       const r = record as DeliveryExhausted;
-      return { type: 'DeliveryExhausted', ...facts(r), attempts: r.attempts, exhaustedAt: r.exhaustedAt };
+      return { type: 'DeliveryExhausted', ...deliveryRefOf(r), attempts: r.attempts, exhaustedAt: r.exhaustedAt };
     }
     default:
       return undefined;
   }
-}
-
-function facts(record: AttemptSucceeded | DeliveryScheduled | RetryScheduled | DeliveryExhausted | DeliveryRedriven) {
-  return {
-    deliveryId: record.deliveryId,
-    eventId: record.eventId,
-    tenantId: record.tenantId,
-    environment: record.environment,
-    endpointId: record.endpointId,
-    eventType: record.eventType,
-  };
 }

@@ -19,13 +19,16 @@ export class RedriveService {
 
   async retry(owner: Owner, deliveryId: string, now = Date.now()): Promise<{ id: string; attempt: number }> {
     const delivery = await this.queries.delivery(owner, deliveryId);
-    const state: DeliveryState = {
+    const ref = {
       deliveryId: delivery.id,
       eventId: delivery.eventId,
       tenantId: owner.tenantId,
       environment: owner.environment,
       endpointId: delivery.endpointId,
       eventType: delivery.eventType,
+    };
+    const state: DeliveryState = {
+      ...ref,
       status: delivery.status as 'pending' | 'succeeded' | 'failed' | 'exhausted',
       formatVersion: delivery.formatVersion,
       transactionId: delivery.transactionId,
@@ -53,14 +56,6 @@ export class RedriveService {
       throw ApiError.conflict('endpoint_unavailable', 'the endpoint of this delivery is deleted or disabled');
     }
     const attempt = delivery.attemptCount + 1;
-    const ref = {
-      deliveryId: delivery.id,
-      eventId: delivery.eventId,
-      tenantId: owner.tenantId,
-      environment: owner.environment,
-      endpointId: delivery.endpointId,
-      eventType: delivery.eventType,
-    };
     const redriven: DeliveryRedriven = { ...ref, attempt, reason: 'retry', redrivenAt: now };
     const dispatch: DispatchRequested = {
       ...ref,
