@@ -3,6 +3,7 @@
 import { topicCatalogue } from '@hookstream/contracts';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import { startApp, waitUntilReady, type AppName, type RunningApp } from '../support/app-process';
+import { cleanUp } from '../support/clean-up';
 import { freePort } from '../support/ports';
 import { stackEnv, uniqueName } from '../support/stack';
 
@@ -45,8 +46,8 @@ describe('the apps', () => {
 
   afterAll(async () => {
     await Promise.all(running.map((app) => app.stop()));
-    await admin.deleteTopics({ topics: catalogue.map((spec) => spec.name) }).catch(() => undefined);
     await admin.disconnect();
+    await cleanUp(prefix);
   });
 
   it.each(['producer', 'dispatcher', 'retry-scheduler'] as const)(

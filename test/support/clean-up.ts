@@ -7,8 +7,8 @@ import { stackEnv } from './stack';
 const GROUPS = ['fan-out', 'dispatcher', 'endpoint-status', 'projector'];
 
 /**
- * Removes what a test made under its topic prefix: topics, consumer groups, projection offsets, and
- * the rows of the tenants it created, so the suite can run again on the same stack.
+ * Removes what a test made under its topic prefix: topics, consumer groups, registry subjects,
+ * projection offsets, and the rows of the tenants it created, so the suite can run again on the same stack.
  */
 export async function cleanUp(prefix: string, tenantIds: readonly string[] = []): Promise<void> {
   const admin = new Kafka({
@@ -23,6 +23,7 @@ export async function cleanUp(prefix: string, tenantIds: readonly string[] = [])
   } finally {
     await admin.disconnect();
   }
+  await deleteSubjects(prefix);
   const pg = new Client({ connectionString: stackEnv.databaseUrl });
   await pg.connect();
   try {
@@ -45,5 +46,24 @@ export async function cleanUp(prefix: string, tenantIds: readonly string[] = [])
     await pg.query('DELETE FROM tenants WHERE id = ANY($1)', [tenantIds]);
   } finally {
     await pg.end();
+  }
+}
+
+/** The registry subjects of the prefix's topics (TopicRecordNameStrategy: `<topic>-<record>`), deleted for good. */
+async function deleteSubjects(prefix: string): Promise<void> {
+  const subjects = new Set<string>();
+  // The registry pages its answer (1 000 a page here); a registry that ignores offset repeats itself.
+  for (let offset = 0; ; offset += 1000) {
+    const response = await fetch(`${stackEnv.registryUrl}/subjects?offset=${offset}&limit=1000`);
+    if (!response.ok) break;
+    const page = (await response.json()) as string[];
+    const before = subjects.size;
+    for (const subject of page) subjects.add(subject);
+    if (page.length < 1000 || subjects.size === before) break;
+  }
+  for (const subject of [...subjects].filter((name) => name.startsWith(`${prefix}.`))) {
+    for (const query of ['', '?permanent=true']) {
+      await fetch(`${stackEnv.registryUrl}/subjects/${encodeURIComponent(subject)}${query}`, { method: 'DELETE' });
+    }
   }
 }
