@@ -2,10 +2,11 @@
 // auto-create), answers /health/live, /health/ready and /metrics on its own port, and stops cleanly.
 import { topicCatalogue } from '@hookstream/contracts';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
-import { startApp, waitUntilReady, type AppName, type RunningApp } from '../support/app-process';
+import { launchProducer, startApp, waitUntilReady, type AppName, type RunningApp } from '../support/app-process';
 import { cleanUp } from '../support/clean-up';
 import { freePort } from '../support/ports';
 import { stackEnv, uniqueName } from '../support/stack';
+import { waitFor } from '../support/wait-for';
 
 describe('the apps', () => {
   const prefix = uniqueName('it-apps');
@@ -113,6 +114,14 @@ describe('the apps', () => {
     const app = startApp('producer', { ...process.env, HOOKSTREAM_LOCAL: '0', ADMIN_TOKEN: '' });
     expect(await app.exited()).toBe(1);
     expect(app.output()).toContain('ADMIN_TOKEN is required outside local mode');
+  });
+
+  it('stops cleanly on a SIGTERM that arrives while it is still starting its consumers', async () => {
+    const { app, port } = await launchProducer(prefix, { KAFKA_TOPIC_PARTITIONS: '2' });
+    await waitFor('the producer to answer', async () => (await fetch(`http://127.0.0.1:${port}/health/live`)).ok, {
+      timeoutMs: 60_000,
+    });
+    expect(await app.stop()).toBe(0);
   });
 
   it('each app stops cleanly on SIGTERM', async () => {

@@ -33,30 +33,34 @@ export async function runApp(options: RunAppOptions): Promise<void> {
     process.exit(1);
   }
   const app = await NestFactory.create(composition.module, { logger: new PinoNestLogger(logger), bodyParser: false });
-  composition.configure?.(app);
-  await app.startAllMicroservices();
-  await app.listen(options.port, options.host);
-  try {
-    await composition.afterListen?.();
-  } catch (error) {
-    logger.fatal({ err: error }, `${options.name} could not start`);
-    process.exit(1);
-  }
-  logger.info({ port: options.port }, `${options.name} listening on ${await app.getUrl()}`);
+  const closeables = composition.closeables;
 
-  let stopping = false;
+  // Installed before anything listens or consumes: a SIGTERM during start-up is an orderly stop too.
+  let isStopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (isStopping) return;
+    isStopping = true;
     logger.info({ signal }, `${options.name} stopping`);
     await app.close();
-    for (const close of composition.closeables) {
+    for (const close of closeables) {
       await close().catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
     }
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+
+  composition.configure?.(app);
+  await app.startAllMicroservices();
+  await app.listen(options.port, options.host);
+  logger.info({ port: options.port }, `${options.name} listening on ${await app.getUrl()}`);
+  try {
+    await composition.afterListen?.();
+  } catch (error) {
+    if (isStopping) return;
+    logger.fatal({ err: error }, `${options.name} could not start`);
+    process.exit(1);
+  }
 }
 
 /** Parses configuration before anything starts; a bad value ends the process with a clear message. */
