@@ -27,10 +27,6 @@ export class EndpointLane {
     private readonly onParkedChange: (delta: number) => void = () => undefined,
   ) {}
 
-  get isOpen(): boolean {
-    return this.circuit.status === 'open';
-  }
-
   /** Resolves when this delivery may be attempted: the circuit admits it and a slot is free. */
   async enter(rateLimitPerSecond: number | null): Promise<void> {
     for (;;) {

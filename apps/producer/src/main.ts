@@ -92,7 +92,6 @@ void runApp({
     return {
       module: ProducerModule.forRoot({
         config,
-        logger,
         database: pool,
         apiKeyHasher: new ApiKeyHasher(config.masterKey),
         context,

@@ -1,7 +1,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type Resolver, Type } from 'avsc';
 import type { AvroSchema } from '@hookstream/contracts';
-import { registerAvroSchema, subjectFor } from './schema-registry';
+import { registerAvroSchema } from './schema-registry';
 
 export interface RegisteredSchema {
   readonly id: number;
@@ -57,8 +57,6 @@ export class AvroCodec {
     return { value: (await this.registry.decode(bytes)) as T, schemaId: schemaIdOf(bytes) };
   }
 }
-
-export { subjectFor };
 
 /** The schema id of a Confluent-framed value (magic byte 0, then the id as a 4-byte big-endian int). */
 export function schemaIdOf(bytes: Buffer): number {

@@ -11,7 +11,6 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export function configureHttp(app: INestApplication, logger: Logger, version: string): void {
   const express = app as NestExpressApplication;
   express.useBodyParser('json', { limit: MAX_BODY_BYTES });
-  express.set('trust proxy', false);
   app.useGlobalFilters(new ErrorBodyFilter(logger));
   app.useGlobalPipes(createValidationPipe());
   const document = SwaggerModule.createDocument(

@@ -18,34 +18,9 @@ import {
 import type { Logger } from '@hookstream/observability';
 import { type Pool, type PoolClient, withTransaction } from '@hookstream/postgres';
 import { toDeliveryEvent } from './log-records';
+import type { AttemptRow, DeliveryRow } from './projection-rows';
 
 const PROJECTION = 'deliveries';
-
-interface DeliveryRow {
-  id: string;
-  tenant_id: string;
-  environment: 'sandbox' | 'live';
-  event_id: string;
-  event_type: string;
-  endpoint_id: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'exhausted';
-  format_version: number | null;
-  transaction_id: string | null;
-  next_attempt_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-interface AttemptRow {
-  delivery_id: string;
-  n: number;
-  at: Date;
-  status_code: number | null;
-  latency_ms: number;
-  error_class: string | null;
-  error: string | null;
-  response_body: string | null;
-}
 
 /**
  * The single writer of the delivery projections: events (from the events topic) and deliveries with

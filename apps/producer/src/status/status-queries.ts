@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from '@hookstream/postgres';
 import type { Owner } from '../endpoints/endpoints.repository';
 import { ApiError } from '../http/api-error';
+import type { AttemptRow, DeliveryRow } from '../projector/projection-rows';
 import { DATABASE } from '../tokens';
 
 export interface DeliverySummary {
@@ -40,21 +41,6 @@ export interface DeliveryFilters {
   until?: string;
   limit: number;
   cursor?: string;
-}
-
-interface DeliveryRow {
-  id: string;
-  event_id: string;
-  endpoint_id: string;
-  event_type: string;
-  status: string;
-  attempt_count: number;
-  format_version: number | null;
-  transaction_id: string | null;
-  last_status_code: number | null;
-  created_at: Date;
-  updated_at: Date;
-  next_attempt_at: Date | null;
 }
 
 const summary = (row: DeliveryRow): DeliverySummary => ({
@@ -98,15 +84,7 @@ export class StatusQueries {
     );
     const row = rows[0];
     if (!row) throw ApiError.notFound('delivery');
-    const attempts = await this.db.query<{
-      n: number;
-      at: Date;
-      status_code: number | null;
-      latency_ms: number;
-      error_class: string | null;
-      error: string | null;
-      response_body: string | null;
-    }>('SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY n', [id]);
+    const attempts = await this.db.query<AttemptRow>('SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY n', [id]);
     return {
       ...summary(row),
       lastStatusCode: row.last_status_code,
