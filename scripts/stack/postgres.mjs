@@ -78,7 +78,7 @@ function superuserPsql(config, sql) {
   runOrFail(command, args, { input: sql, cwd: '/' });
 }
 
-/** The role and the two databases (ours and the registry's), each owned by the role; idempotent. */
+/** The role (allowed to create databases) and the two databases (ours and the registry's), each owned by the role; idempotent. */
 function provision(config) {
   const { user, password, database, registryDatabase } = config.postgres;
   const ident = (s) => `"${s.replaceAll('"', '""')}"`;
@@ -88,6 +88,8 @@ function provision(config) {
   superuserPsql(
     config,
     `SELECT 'CREATE ROLE ${ident(user)} LOGIN PASSWORD ${literal(password).replaceAll("'", "''")}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(user)})\\gexec\n` +
+      // Tests and benchmarks that need a database of their own create (and drop) one.
+      `ALTER ROLE ${ident(user)} CREATEDB;\n` +
       createDatabase(database) +
       createDatabase(registryDatabase),
   );
