@@ -29,13 +29,14 @@ export async function cleanUp(prefix: string, tenantIds: readonly string[] = [])
   try {
     await pg.query('DELETE FROM projection_offsets WHERE topic LIKE $1', [`${prefix}.%`]);
     if (tenantIds.length === 0) return;
-    for (const table of ['attempts']) {
-      await pg.query(
-        `DELETE FROM ${table} WHERE delivery_id IN (SELECT id FROM deliveries WHERE tenant_id = ANY($1))`,
-        [tenantIds],
-      );
-    }
-    for (const table of ['deliveries', 'events', 'idempotency_keys']) {
+    await pg.query('DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE tenant_id = ANY($1))', [
+      tenantIds,
+    ]);
+    for (const table of ['endpoint_health', 'endpoint_attempts_hourly'])
+      await pg.query(`DELETE FROM ${table} WHERE endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ANY($1))`, [
+        tenantIds,
+      ]);
+    for (const table of ['deliveries', 'events', 'idempotency_keys', 'event_type_versions']) {
       await pg.query(`DELETE FROM ${table} WHERE tenant_id = ANY($1)`, [tenantIds]);
     }
     await pg.query('DELETE FROM outbox WHERE endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ANY($1))', [

@@ -14,6 +14,7 @@ export interface RegisteredSchema {
  */
 export class AvroCodec {
   private readonly registered = new Map<string, RegisteredSchema>();
+  private readonly writerNames = new Map<number, string>();
   private readonly readers = new WeakMap<AvroSchema, { type: Type; resolvers: Map<number, Resolver> }>();
 
   constructor(private readonly registry: SchemaRegistry) {}
@@ -51,6 +52,17 @@ export class AvroCodec {
       reader.resolvers.set(writerId, resolver);
     }
     return reader.type.fromBuffer(bytes.subarray(5), resolver) as T;
+  }
+
+  /** The full name of the record the writer's schema describes, e.g. `hookstream.delivery.AttemptFailed`. */
+  async writerName(bytes: Buffer): Promise<string> {
+    const writerId = schemaIdOf(bytes);
+    let name = this.writerNames.get(writerId);
+    if (name === undefined) {
+      name = ((await this.registry.getSchema(writerId)) as unknown as Type).name ?? '';
+      this.writerNames.set(writerId, name);
+    }
+    return name;
   }
 
   async decode<T>(bytes: Buffer): Promise<{ value: T; schemaId: number }> {

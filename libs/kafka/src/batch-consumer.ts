@@ -15,7 +15,13 @@ export class BatchConsumer {
       groupId: string;
       topics: readonly string[];
       logger: Logger;
-      handle(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<void>;
+      /** `heartbeat` keeps the group membership while the handler waits (e.g. on a lock). */
+      handle(
+        topic: string,
+        partition: number,
+        messages: readonly KafkaMessage[],
+        heartbeat: () => Promise<void>,
+      ): Promise<void>;
     },
   ) {
     this.consumer = groupConsumer(options.kafka, options.groupId);
@@ -30,7 +36,7 @@ export class BatchConsumer {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         try {
-          await this.options.handle(batch.topic, batch.partition, batch.messages);
+          await this.options.handle(batch.topic, batch.partition, batch.messages, heartbeat);
         } catch (error) {
           this.options.logger.warn(
             { err: error, topic: batch.topic, partition: batch.partition },

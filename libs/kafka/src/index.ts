@@ -15,3 +15,4 @@ export * from './offset-tracker';
 export * from './record-consumer';
 export * from './batch-consumer';
 export * from './group-consumer';
+export * from './log-replay';
