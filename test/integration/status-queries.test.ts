@@ -256,4 +256,27 @@ describe('status queries', () => {
     });
     expect((await api('POST', `/v1/deliveries/${id}/retry`, { key: other.body.keys.sandbox })).status).toBe(404);
   });
+
+  it("counts the caller's deliveries per format version in the event catalogue", async () => {
+    const deliveries = await api<{ data: unknown[] }>('GET', '/v1/deliveries?eventType=payout.updated&limit=100', {
+      key,
+    });
+    const catalogue = await waitFor('the format-version usage', async () => {
+      const response = await api<{
+        data: {
+          type: string;
+          versions: { version: number; usage: { deliveries: number; lastDeliveryAt: string } }[];
+        }[];
+      }>('GET', '/v1/event-types', { key });
+      const payout = response.body.data.find((type) => type.type === 'payout.updated');
+      return payout?.versions[0]?.usage.deliveries === deliveries.body.data.length ? payout : undefined;
+    });
+    expect(catalogue.versions[0]?.usage.lastDeliveryAt).toEqual(expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/));
+    const other = await api<{ data: { type: string; versions: { usage: { deliveries: number } }[] }[] }>(
+      'GET',
+      '/v1/event-types',
+      { key },
+    );
+    expect(other.body.data.find((type) => type.type === 'refund.updated')?.versions[0]?.usage.deliveries).toBe(0);
+  });
 });
