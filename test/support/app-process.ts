@@ -108,3 +108,19 @@ export async function startDispatcher(prefix: string, extraEnv: NodeJS.ProcessEn
   await waitUntilReady(port, app);
   return app;
 }
+
+/** The retry scheduler on a free port with its own topic prefix, ready. */
+export async function startRetryScheduler(prefix: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningApp> {
+  const port = await freePort();
+  const app = startApp('retry-scheduler', {
+    ...process.env,
+    HOOKSTREAM_LOCAL: '1',
+    LOG_LEVEL: 'warn',
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_TOPIC_PARTITIONS: '2',
+    RETRY_SCHEDULER_PORT: String(port),
+    ...extraEnv,
+  });
+  await waitUntilReady(port, app);
+  return app;
+}

@@ -1,7 +1,21 @@
 import { loadOrExit, runApp } from '@hookstream/app-runtime';
-import { connectAdmin, createKafka, kafkaReadiness } from '@hookstream/kafka';
+import { EventCatalogue, loadSchemaFiles, type RetryRequested, RETRY_TIERS, topicNames } from '@hookstream/contracts';
+import {
+  AvroCodec,
+  connectAdmin,
+  createKafka,
+  createSchemaRegistry,
+  DelayedRecordsConsumer,
+  type KafkaMessage,
+  kafkaReadiness,
+  quarantineRecord,
+  registerSchemas,
+  schemaRegistryReadiness,
+} from '@hookstream/kafka';
 import { createMetricsRegistry } from '@hookstream/observability';
+import { Counter, Histogram } from 'prom-client';
 import { loadRetrySchedulerConfig } from './config';
+import { nextHop } from './next-hop';
 import { RetrySchedulerModule } from './retry-scheduler.module';
 
 const config = loadOrExit(() => loadRetrySchedulerConfig(process.env));
@@ -14,12 +28,87 @@ void runApp({
   async compose(logger) {
     const kafka = createKafka(config.kafka, 'hookstream-retry-scheduler', logger);
     const admin = await connectAdmin(kafka, config.kafka, logger);
+    const topics = topicNames(config.kafka.topicPrefix);
+    const codec = new AvroCodec(createSchemaRegistry(config.kafka.registryUrl));
+    const schemas = await registerSchemas(codec, new EventCatalogue(loadSchemaFiles()), topics);
+    const metrics = createMetricsRegistry('retry-scheduler');
+    const lateness = new Histogram({
+      name: 'hookstream_retry_fire_lateness_seconds',
+      help: 'How late a retry tier record fired: from its due time to its next record committed',
+      labelNames: ['tier'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30, 300],
+      registers: [metrics],
+    });
+    const quarantined = new Counter({
+      name: 'hookstream_retry_quarantined_total',
+      help: 'Retry tier records that could not be read, set aside on the quarantine topic',
+      registers: [metrics],
+    });
+    const tierOf = new Map(RETRY_TIERS.map((tier) => [topics.retry(tier), tier]));
+
+    /** The retry a tier record holds, or undefined for bytes we cannot read (quarantined when due). */
+    const decode = async (message: KafkaMessage): Promise<RetryRequested | undefined> => {
+      try {
+        return message.value ? (await codec.decode<RetryRequested>(message.value)).value : undefined;
+      } catch (error) {
+        logger.warn({ err: error, offset: message.offset }, 'unreadable retry record');
+        return undefined;
+      }
+    };
+
+    const nextHopOrReason = (retry: RetryRequested) => {
+      try {
+        return nextHop(retry, Date.now());
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+
+    const scheduler = new DelayedRecordsConsumer({
+      kafka,
+      groupId: `${config.kafka.topicPrefix}-retry-scheduler`,
+      topics: RETRY_TIERS.map((tier) => topics.retry(tier)),
+      transactionalIdPrefix: `${config.kafka.topicPrefix}-retry-scheduler`,
+      logger,
+      // An unreadable record is due at once: it goes to quarantine instead of blocking its partition.
+      dueAt: async (message) => (await decode(message))?.dueAt ?? 0,
+      fire: async (message, topic) => {
+        const retry = await decode(message);
+        const hop = retry && nextHopOrReason(retry);
+        if (!retry || typeof hop === 'string' || !hop) {
+          quarantined.inc();
+          const reason = typeof hop === 'string' ? hop : 'not a decodable retry record';
+          return [quarantineRecord(topics.quarantine, topic, message, reason)];
+        }
+        return hop.kind === 'tier'
+          ? [
+              {
+                topic: topics.retry(hop.tier),
+                message: {
+                  key: retry.endpointId,
+                  value: await codec.encode(schemas.internal['retry-requested'].id, hop.record),
+                },
+              },
+            ]
+          : [
+              {
+                topic: topics.dispatch,
+                message: {
+                  key: retry.endpointId,
+                  value: await codec.encode(schemas.internal['dispatch-requested'].id, hop.record),
+                },
+              },
+            ];
+      },
+      onFired: (topic, latenessMs) => lateness.observe({ tier: tierOf.get(topic) ?? topic }, latenessMs / 1000),
+    });
     return {
       module: RetrySchedulerModule.forRoot({
-        metrics: createMetricsRegistry('retry-scheduler'),
-        readinessChecks: [kafkaReadiness(admin)],
+        metrics,
+        readinessChecks: [kafkaReadiness(admin), schemaRegistryReadiness(config.kafka.registryUrl)],
       }),
-      closeables: [() => admin.disconnect()],
+      afterListen: () => scheduler.start(),
+      closeables: [() => scheduler.stop(), () => admin.disconnect()],
     };
   },
 });

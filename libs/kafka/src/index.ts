@@ -16,3 +16,6 @@ export * from './record-consumer';
 export * from './batch-consumer';
 export * from './group-consumer';
 export * from './log-replay';
+export * from './partition-transactions';
+export * from './delayed-records-consumer';
+export * from './quarantine';

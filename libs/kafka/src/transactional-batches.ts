@@ -1,11 +1,7 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { groupConsumer } from './group-consumer';
-
-export interface OutgoingRecord {
-  readonly topic: string;
-  readonly message: Message;
-}
+import { type OutgoingRecord, PartitionTransactions } from './partition-transactions';
 
 export interface TransactionalBatchOptions {
   readonly kafka: Kafka;
@@ -20,18 +16,14 @@ export interface TransactionalBatchOptions {
   beforeCommit?(partition: number): void;
 }
 
-/**
- * Consume → produce with exactly-once effects: the records a batch yields and the batch's offsets are
- * committed in one Kafka transaction. kafkajs allows one open transaction per producer and has no
- * KIP-447 fencing, so each consumed partition gets its own transactional producer; one that failed
- * to commit (or was fenced) is replaced, because kafkajs leaves it unusable.
- */
+/** Consume → produce with exactly-once effects: a batch's records and its offsets in one Kafka transaction. */
 export class TransactionalBatchConsumer {
   private readonly consumer: Consumer;
-  private readonly producers = new Map<number, Promise<Producer>>();
+  private readonly transactions: PartitionTransactions;
 
   constructor(private readonly options: TransactionalBatchOptions) {
     this.consumer = groupConsumer(options.kafka, options.groupId);
+    this.transactions = new PartitionTransactions(options.kafka, options.groupId, options.transactionalIdPrefix);
   }
 
   async start(): Promise<void> {
@@ -46,57 +38,20 @@ export class TransactionalBatchConsumer {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
-    const producers = await Promise.allSettled(this.producers.values());
-    for (const result of producers) if (result.status === 'fulfilled') await result.value.disconnect();
-    this.producers.clear();
-  }
-
-  private producerFor(partition: number): Promise<Producer> {
-    let producer = this.producers.get(partition);
-    if (!producer) {
-      const created = this.options.kafka.producer({
-        transactionalId: `${this.options.transactionalIdPrefix}-${this.options.topic}-${partition}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
-      producer = created.connect().then(() => created);
-      this.producers.set(partition, producer);
-    }
-    return producer;
-  }
-
-  private async discardProducer(partition: number): Promise<void> {
-    const producer = this.producers.get(partition);
-    this.producers.delete(partition);
-    await producer?.then((p) => p.disconnect()).catch(() => undefined);
+    await this.transactions.close();
   }
 
   private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const lastOffset = batch.lastOffset();
     const records = await this.options.handle(batch.messages, batch.partition);
-    const producer = await this.producerFor(batch.partition);
-    const transaction = await producer.transaction();
     try {
-      const byTopic = new Map<string, Message[]>();
-      for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record.message]);
-      if (byTopic.size > 0) {
-        await transaction.sendBatch({
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          acks: -1,
-        });
-      }
-      await transaction.sendOffsets({
-        consumerGroupId: this.options.groupId,
-        topics: [
-          { topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(lastOffset) + 1n) }] },
-        ],
-      });
-      this.options.beforeCommit?.(batch.partition);
-      await transaction.commit();
+      await this.transactions.commit(
+        { topic: batch.topic, partition: batch.partition, nextOffset: String(BigInt(lastOffset) + 1n) },
+        records,
+        () => this.options.beforeCommit?.(batch.partition),
+      );
     } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      await this.discardProducer(batch.partition);
       this.options.logger.warn(
         { err: error, topic: batch.topic, partition: batch.partition },
         'transaction failed; retrying the batch',

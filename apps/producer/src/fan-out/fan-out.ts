@@ -14,6 +14,7 @@ import {
   type Kafka,
   type KafkaMessage,
   type OutgoingRecord,
+  quarantineRecord,
   type RegisteredSchemas,
   TransactionalBatchConsumer,
 } from '@hookstream/kafka';
@@ -94,7 +95,7 @@ export class FanOut {
       if (!message.value) continue;
       const decoded = await this.decode(message);
       if (!decoded) {
-        records.push(quarantine(topics.quarantine, topics.events, message, 'not a decodable event'));
+        records.push(quarantineRecord(topics.quarantine, topics.events, message, 'not a decodable event'));
         continue;
       }
       const event = decoded;
@@ -149,15 +150,4 @@ export class FanOut {
       throw error;
     }
   }
-}
-
-function quarantine(topic: string, source: string, message: KafkaMessage, reason: string): OutgoingRecord {
-  return {
-    topic,
-    message: {
-      key: message.key ?? null,
-      value: message.value ?? null,
-      headers: { 'hookstream-reason': reason, 'hookstream-source-topic': source },
-    },
-  };
 }

@@ -1,0 +1,78 @@
+import type { Kafka, Message, Producer } from 'kafkajs';
+
+export interface OutgoingRecord {
+  readonly topic: string;
+  readonly message: Message;
+}
+
+/**
+ * Consume → produce with exactly-once effects: records and the consumed offset committed in one Kafka
+ * transaction. kafkajs allows one open transaction per producer and has no KIP-447 fencing, so each
+ * consumed partition gets its own transactional producer (a stable id, so a restarted instance fences
+ * its predecessor's open transaction); one that failed to commit (or was fenced) is replaced, because
+ * kafkajs leaves it unusable.
+ */
+export class PartitionTransactions {
+  private readonly producers = new Map<string, Promise<Producer>>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly groupId: string,
+    private readonly transactionalIdPrefix: string,
+  ) {}
+
+  /** Writes `records` and commits `nextOffset` for the consumed partition, atomically; throws if it could not. */
+  async commit(
+    consumed: { topic: string; partition: number; nextOffset: string },
+    records: readonly OutgoingRecord[],
+    beforeCommit?: () => void,
+  ): Promise<void> {
+    const key = `${consumed.topic}-${consumed.partition}`;
+    const producer = await this.producerFor(key);
+    const transaction = await producer.transaction();
+    try {
+      const byTopic = new Map<string, Message[]>();
+      for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record.message]);
+      if (byTopic.size > 0) {
+        await transaction.sendBatch({
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          acks: -1,
+        });
+      }
+      await transaction.sendOffsets({
+        consumerGroupId: this.groupId,
+        topics: [
+          { topic: consumed.topic, partitions: [{ partition: consumed.partition, offset: consumed.nextOffset }] },
+        ],
+      });
+      beforeCommit?.();
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      const failed = this.producers.get(key);
+      this.producers.delete(key);
+      await failed?.then((p) => p.disconnect()).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const producers = await Promise.allSettled(this.producers.values());
+    this.producers.clear();
+    for (const result of producers) if (result.status === 'fulfilled') await result.value.disconnect();
+  }
+
+  private producerFor(key: string): Promise<Producer> {
+    let producer = this.producers.get(key);
+    if (!producer) {
+      const created = this.kafka.producer({
+        transactionalId: `${this.transactionalIdPrefix}-${key}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      producer = created.connect().then(() => created);
+      this.producers.set(key, producer);
+    }
+    return producer;
+  }
+}
