@@ -209,6 +209,8 @@ describe('the event catalogue', () => {
         schemaId: expect.any(Number),
         deprecated: false,
         sunsetAt: null,
+        // This tenant has published nothing yet.
+        usage: { deliveries: 0, lastDeliveryAt: null },
       },
     ]);
     expect(response.body.data.find((type) => type.type === 'balance.threshold_reached')?.optIn).toBe(true);

@@ -35,6 +35,30 @@ describe('producer configuration', () => {
     });
   });
 
+  it('disables endpoints failing for 5 days, swept every minute, unless configured otherwise', () => {
+    expect(loadProducerConfig({ HOOKSTREAM_LOCAL: '1' }).endpointHealth).toEqual({
+      disableAfterMs: 5 * 86_400_000,
+      disableAfter: '5d',
+      sweepIntervalMs: 60_000,
+    });
+    expect(
+      loadProducerConfig({
+        HOOKSTREAM_LOCAL: '1',
+        ENDPOINT_DISABLE_AFTER: '3s',
+        ENDPOINT_HEALTH_SWEEP_INTERVAL: '500ms',
+      }).endpointHealth,
+    ).toEqual({ disableAfterMs: 3000, disableAfter: '3s', sweepIntervalMs: 500 });
+  });
+
+  it.each([
+    ['ENDPOINT_DISABLE_AFTER', 'soon'],
+    ['ENDPOINT_DISABLE_AFTER', '500ms'],
+    ['ENDPOINT_HEALTH_SWEEP_INTERVAL', '5'],
+    ['ENDPOINT_HEALTH_SWEEP_INTERVAL', '2h'],
+  ])('refuses %s=%s', (variable, value) => {
+    expect(() => loadProducerConfig({ HOOKSTREAM_LOCAL: '1', [variable]: value })).toThrow(new RegExp(variable));
+  });
+
   it('names each bad variable', () => {
     expect(() => loadProducerConfig({ HOOKSTREAM_LOCAL: 'maybe' })).toThrow(/HOOKSTREAM_LOCAL/);
     expect(() => loadProducerConfig({ HOOKSTREAM_LOCAL: '1', PORT: 'eighty' })).toThrow(/PORT/);

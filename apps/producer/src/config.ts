@@ -6,11 +6,24 @@ import {
   parseEnv,
   runtimeSettingsSchema,
 } from '@hookstream/settings';
+import { parseDuration } from '@hookstream/delivery';
 import { kafkaSettingsFrom, kafkaSettingsSchema, type KafkaSettings } from '@hookstream/kafka';
 import { loadMasterKey, type MasterKey } from '@hookstream/secrets';
 import { z } from 'zod';
 
 const LOCAL_ADMIN_TOKEN = 'dev-admin-token';
+
+/** A duration setting (`"5d"`, `"1m"`, `"500ms"`) within bounds, kept as written too (for messages). */
+const envDuration = (fallback: string, minMs: number, maxMs: number, bounds: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text) => ({ text: text.trim(), ms: parseDuration(text) }))
+    .refine(
+      (value): value is { text: string; ms: number } =>
+        value.ms !== undefined && value.ms >= minMs && value.ms <= maxMs,
+      `must be a duration ${bounds}, such as "30s", "5m", "2h" or "5d"`,
+    );
 
 const schema = runtimeSettingsSchema
   .extend(kafkaSettingsSchema.shape)
@@ -22,6 +35,10 @@ const schema = runtimeSettingsSchema
     HOOKSTREAM_TEST_CRASH_FAN_OUT: envFlag,
     /** Test hook, honoured in local mode only: die inside a projector transaction, before it commits. */
     HOOKSTREAM_TEST_CRASH_PROJECTOR: envFlag,
+    /** An enabled endpoint whose every attempt failed for this long is disabled. */
+    ENDPOINT_DISABLE_AFTER: envDuration('5d', 1000, 365 * 86_400_000, 'from 1s to 365d'),
+    /** How often a producer looks for such endpoints (one producer at a time does). */
+    ENDPOINT_HEALTH_SWEEP_INTERVAL: envDuration('1m', 100, 3_600_000, 'from 100ms to 1h'),
     ADMIN_TOKEN: z.preprocess(
       (value) => (value === '' ? undefined : value),
       z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
@@ -43,6 +60,13 @@ export interface ProducerConfig {
   readonly kafka: KafkaSettings;
   readonly masterKey: MasterKey;
   readonly version: string;
+  readonly endpointHealth: {
+    /** Failing continuously this long disables an endpoint. */
+    readonly disableAfterMs: number;
+    /** The same, as configured (`"5d"`): the disabled endpoint's reason names it. */
+    readonly disableAfter: string;
+    readonly sweepIntervalMs: number;
+  };
   readonly testHooks: { readonly crashFanOutBeforeCommit: boolean; readonly crashProjectorBeforeCommit: boolean };
 }
 
@@ -65,6 +89,11 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
       }),
     ),
     version: hookstreamVersion(),
+    endpointHealth: {
+      disableAfterMs: parsed.ENDPOINT_DISABLE_AFTER.ms,
+      disableAfter: parsed.ENDPOINT_DISABLE_AFTER.text,
+      sweepIntervalMs: parsed.ENDPOINT_HEALTH_SWEEP_INTERVAL.ms,
+    },
     testHooks: {
       crashFanOutBeforeCommit: parsed.HOOKSTREAM_LOCAL && parsed.HOOKSTREAM_TEST_CRASH_FAN_OUT,
       crashProjectorBeforeCommit: parsed.HOOKSTREAM_LOCAL && parsed.HOOKSTREAM_TEST_CRASH_PROJECTOR,

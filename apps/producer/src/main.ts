@@ -14,7 +14,9 @@ import {
 import { createMetricsRegistry } from '@hookstream/observability';
 import { createPool, migrate, postgresReadiness } from '@hookstream/postgres';
 import { ApiKeyHasher, SecretSealer } from '@hookstream/secrets';
+import { Counter } from 'prom-client';
 import { loadProducerConfig } from './config';
+import { EndpointHealthSweeper } from './endpoints/endpoint-health-sweeper';
 import { EndpointsRepository } from './endpoints/endpoints.repository';
 import { onEndpointDisabledConsumer } from './endpoints/on-endpoint-disabled.consumer';
 import { OutboxRelay } from './endpoints/outbox-relay';
@@ -68,15 +70,42 @@ void runApp({
       logger,
       crashBeforeCommit: config.isLocal && config.testHooks.crashFanOutBeforeCommit,
     });
+    const endpoints = new EndpointsRepository(pool);
     const endpointDisabled = onEndpointDisabledConsumer({
       kafka,
       groupId: `${config.kafka.topicPrefix}-endpoint-status`,
       topics,
       codec,
       schema: schemas.internal['endpoint-disabled'],
-      repository: new EndpointsRepository(pool),
+      repository: endpoints,
       outbox,
       logger,
+    });
+    const metrics = createMetricsRegistry('producer');
+    const endpointHealth = new EndpointHealthSweeper({
+      db: pool,
+      repository: endpoints,
+      publisher,
+      codec,
+      schema: schemas.internal['endpoint-disabled'],
+      topics,
+      logger,
+      disableAfterMs: config.endpointHealth.disableAfterMs,
+      disableAfter: config.endpointHealth.disableAfter,
+      intervalMs: config.endpointHealth.sweepIntervalMs,
+      metrics: {
+        sweeps: new Counter({
+          name: 'hookstream_endpoint_health_sweeps_total',
+          help: 'Sweeps for continuously failing endpoints, by outcome (locked: another producer was sweeping)',
+          labelNames: ['outcome'],
+          registers: [metrics],
+        }),
+        disabled: new Counter({
+          name: 'hookstream_endpoints_disabled_total',
+          help: 'Endpoints disabled because every delivery failed for ENDPOINT_DISABLE_AFTER',
+          registers: [metrics],
+        }),
+      },
     });
     const projector = new Projector({
       kafka,
@@ -92,11 +121,12 @@ void runApp({
     return {
       module: ProducerModule.forRoot({
         config,
+        logger,
         database: pool,
         apiKeyHasher: new ApiKeyHasher(config.masterKey),
         context,
         observability: {
-          metrics: createMetricsRegistry('producer'),
+          metrics,
           readinessChecks: [
             kafkaReadiness(admin),
             schemaRegistryReadiness(config.kafka.registryUrl),
@@ -119,8 +149,10 @@ void runApp({
         await fanOut.start();
         await endpointDisabled.start();
         await projector.start();
+        endpointHealth.start();
       },
       closeables: [
+        () => endpointHealth.stop(),
         () => fanOut.stop(),
         () => projector.stop(),
         () => endpointDisabled.stop(),

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ObservabilityModule, type ObservabilityOptions } from '@hookstream/observability';
+import { type Logger, ObservabilityModule, type ObservabilityOptions } from '@hookstream/observability';
 import type { Pool } from '@hookstream/postgres';
 import type { ApiKeyHasher } from '@hookstream/secrets';
 import { AdminTokenGuard } from './auth/admin-token.guard';
@@ -17,10 +17,11 @@ import { DeliveryStatusGrpc } from './status/delivery-status.grpc';
 import { RedriveService } from './status/redrive.service';
 import { StatusQueries } from './status/status-queries';
 import { TenantsController } from './tenants/tenants.controller';
-import { DATABASE, PRODUCER_CONFIG } from './tokens';
+import { DATABASE, LOGGER, PRODUCER_CONFIG } from './tokens';
 
 export interface ProducerModuleOptions {
   readonly config: ProducerConfig;
+  readonly logger: Logger;
   readonly database: Pool;
   readonly apiKeyHasher: ApiKeyHasher;
   readonly context: ProducerContext;
@@ -43,6 +44,7 @@ export class ProducerModule {
       ],
       providers: [
         { provide: PRODUCER_CONFIG, useValue: options.config },
+        { provide: LOGGER, useValue: options.logger },
         { provide: DATABASE, useValue: options.database },
         { provide: API_KEY_HASHER, useValue: options.apiKeyHasher },
         { provide: ProducerContext, useValue: options.context },

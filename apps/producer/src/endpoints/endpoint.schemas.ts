@@ -45,3 +45,13 @@ export const UpdateEndpointSchema = z
 export type UpdateEndpoint = z.infer<typeof UpdateEndpointSchema>;
 
 export const ListEndpointsQuerySchema = z.object({ formatVersion: z.coerce.number().int().min(1).optional() }).strict();
+
+export const RecoverEndpointSchema = z
+  .object({
+    since: z.iso
+      .datetime({ offset: true })
+      // Something not a date at all is the datetime check's to report, once.
+      .refine((value) => !(Date.parse(value) > Date.now()), 'must not be in the future')
+      .describe('ISO 8601: failed and exhausted deliveries created at or after it are sent again'),
+  })
+  .strict();

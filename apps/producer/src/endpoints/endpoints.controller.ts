@@ -3,7 +3,13 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
-import { CreateEndpointSchema, ListEndpointsQuerySchema, UpdateEndpointSchema } from './endpoint.schemas';
+import { RedriveService } from '../status/redrive.service';
+import {
+  CreateEndpointSchema,
+  ListEndpointsQuerySchema,
+  RecoverEndpointSchema,
+  UpdateEndpointSchema,
+} from './endpoint.schemas';
 import { EndpointsService } from './endpoints.service';
 
 @ApiTags('endpoints')
@@ -11,7 +17,10 @@ import { EndpointsService } from './endpoints.service';
 @Controller('v1/endpoints')
 @UseGuards(ApiKeyGuard)
 export class EndpointsController {
-  constructor(private readonly endpoints: EndpointsService) {}
+  constructor(
+    private readonly endpoints: EndpointsService,
+    private readonly redrive: RedriveService,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -56,5 +65,18 @@ export class EndpointsController {
   @ApiOperation({ summary: 'A new signing secret; the old one stays valid, and also signs, for 24 hours' })
   rotateSecret(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     return this.endpoints.rotateSecret(principal, id);
+  }
+
+  @Post(':id/recover')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Send again, now, every failed or exhausted delivery of this endpoint created since a time',
+  })
+  recover(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body({ schema: RecoverEndpointSchema }) body: z.infer<typeof RecoverEndpointSchema>,
+  ) {
+    return this.redrive.recover(principal, id, new Date(body.since));
   }
 }

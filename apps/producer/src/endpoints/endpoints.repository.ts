@@ -47,6 +47,14 @@ export interface EndpointHealth {
   circuitState: string;
 }
 
+export interface FailingEndpoint {
+  id: string;
+  tenant_id: string;
+  environment: Environment;
+  /** The row's version when found failing: a change since then (re-enabled, edited) is a new endpoint state. */
+  version: string;
+}
+
 export interface Owner {
   readonly tenantId: string;
   readonly environment: Environment;
@@ -210,6 +218,37 @@ export class EndpointsRepository {
         ];
       }),
     );
+  }
+
+  /**
+   * Enabled endpoints none of whose attempts succeeded for `windowMs`: the last attempt failed, and a
+   * failed attempt at least `windowMs` old follows both the last success and the endpoint's last change
+   * (any change, such as re-enabling it or a new URL, starts the count again). Only deliveries created
+   * within that streak are looked at, which keeps the deliveries_endpoint scan between two bounds.
+   */
+  async continuouslyFailing(windowMs: number, limit: number): Promise<FailingEndpoint[]> {
+    const { rows } = await this.db.query<FailingEndpoint>(
+      `SELECT e.id, e.tenant_id, e.environment, e.version
+         FROM endpoints e
+         JOIN endpoint_health h ON h.endpoint_id = e.id
+         CROSS JOIN LATERAL (
+           SELECT greatest(coalesce(h.last_success_at, '-infinity'), e.updated_at) AS streak_start,
+                  now() - make_interval(secs => $1::float8 / 1000) AS cutoff
+         ) w
+        WHERE e.status = 'enabled' AND e.deleted_at IS NULL
+          AND h.last_failure_at > coalesce(h.last_success_at, '-infinity')
+          AND w.streak_start < w.cutoff
+          AND EXISTS (
+            SELECT 1 FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
+             WHERE d.tenant_id = e.tenant_id AND d.environment = e.environment AND d.endpoint_id = e.id
+               AND d.created_at > w.streak_start AND d.created_at <= w.cutoff
+               AND a.error_class IS NOT NULL AND a.at > w.streak_start AND a.at <= w.cutoff
+             LIMIT 1)
+        ORDER BY e.id
+        LIMIT $2`,
+      [windowMs, limit],
+    );
+    return rows;
   }
 
   /** The engine disables an endpoint (a 410 Gone, days of failures); a no-op if it already is. */
