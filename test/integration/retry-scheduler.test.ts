@@ -170,4 +170,26 @@ describe('retry scheduler', () => {
       }
     }
   });
+
+  it('sends a manual retry at once, and the scheduled retry it overtook not again', async () => {
+    failFirst('/manual', 1);
+    const endpointId = await endpoint('/manual', ['5s']);
+    const deliveryId = deliveryIdFor(await publish(), endpointId);
+    await waitFor('the failed first attempt', async () => (await delivery(deliveryId)).body.status === 'failed');
+
+    const retried = await api('POST', `/v1/deliveries/${deliveryId}/retry`, { key });
+    expect(retried.status).toBe(202);
+    const done = await waitFor('the manual retry to succeed', async () => {
+      const response = await delivery(deliveryId);
+      return response.body.status === 'succeeded' ? response.body : undefined;
+    });
+    expect(done.attempts.map((attempt) => [attempt.n, attempt.statusCode])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
+    // The scheduled retry (also attempt 2) falls due ~5 s after the failure: it is not sent.
+    await new Promise((resolve) => setTimeout(resolve, 6500));
+    expect(receiver.on('/manual')).toHaveLength(2);
+    expect((await delivery(deliveryId)).body.attempts).toHaveLength(2);
+  });
 });

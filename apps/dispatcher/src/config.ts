@@ -35,6 +35,8 @@ const schema = runtimeSettingsSchema.extend(kafkaSettingsSchema.shape).extend({
    * restart redelivers from the oldest parked one (same webhook-ids).
    */
   DISPATCH_MAX_PARKED: positiveInt(50_000, 1_000_000),
+  /** (delivery, attempt) pairs remembered to send each attempt once: ~100 bytes each. */
+  DISPATCH_RECENT_ATTEMPTS: positiveInt(100_000, 10_000_000),
   /** Attempts in flight per endpoint. */
   DISPATCH_ENDPOINT_CONCURRENCY: positiveInt(16, 1000),
   CIRCUIT_FAILURE_THRESHOLD: positiveInt(10, 10_000),
@@ -60,6 +62,7 @@ export interface DispatcherConfig {
   readonly retryJitter: number;
   readonly maxInFlight: number;
   readonly maxParked: number;
+  readonly recentAttempts: number;
   readonly endpointConcurrency: number;
   readonly circuit: CircuitOptions;
   readonly shutdownTimeoutMs: number;
@@ -87,6 +90,7 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
     retryJitter: parsed.RETRY_JITTER,
     maxInFlight: parsed.DISPATCH_MAX_IN_FLIGHT,
     maxParked: parsed.DISPATCH_MAX_PARKED,
+    recentAttempts: parsed.DISPATCH_RECENT_ATTEMPTS,
     endpointConcurrency: parsed.DISPATCH_ENDPOINT_CONCURRENCY,
     circuit: { failureThreshold: parsed.CIRCUIT_FAILURE_THRESHOLD, probeIntervalMs: parsed.CIRCUIT_PROBE_INTERVAL_MS },
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,

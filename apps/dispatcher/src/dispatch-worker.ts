@@ -15,6 +15,7 @@ import type { Logger } from '@hookstream/observability';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { DispatcherConfig } from './config';
 import { EndpointLane } from './endpoint-lane';
+import { RecentAttempts } from './recent-attempts';
 import type { EndpointRegistry, LiveEndpoint } from './endpoint-registry';
 import type { HttpSender, SendOutcome } from './http-sender';
 import { buildWebhookRequest } from './webhook-request';
@@ -23,6 +24,7 @@ export interface DispatchMetrics {
   readonly attempts: Counter<'outcome' | 'error_class'>;
   readonly attemptSeconds: Histogram<'outcome'>;
   readonly parked: Gauge;
+  readonly duplicateDispatches: Counter;
 }
 
 export interface DispatchWorkerDeps {
@@ -45,10 +47,12 @@ export interface DispatchWorkerDeps {
  */
 export class DispatchWorker {
   private readonly lanes = new Map<string, EndpointLane>();
+  private readonly recentAttempts: RecentAttempts;
   private parked = 0;
 
   constructor(private readonly deps: DispatchWorkerDeps) {
     deps.registry.onChange = (endpointId) => this.lanes.get(endpointId)?.reset();
+    this.recentAttempts = new RecentAttempts(deps.config.recentAttempts);
   }
 
   /** Deliveries waiting on an open circuit. */
@@ -86,6 +90,28 @@ export class DispatchWorker {
       );
       return;
     }
+    // A redrive while a scheduled retry waits dispatches the same attempt twice: send it once.
+    const attemptKey = `${dispatch.deliveryId}#${dispatch.attempt}`;
+    if (!this.recentAttempts.claim(attemptKey)) {
+      lane.leave();
+      this.deps.metrics.duplicateDispatches.inc();
+      this.deps.logger.info(
+        { deliveryId: dispatch.deliveryId, attempt: dispatch.attempt },
+        'attempt already made; duplicate dispatch skipped',
+      );
+      return;
+    }
+    try {
+      await this.attempt(dispatch, lane, live);
+    } catch (error) {
+      // Not durable: the dispatch will be handled again, and must not count as a duplicate then.
+      this.recentAttempts.release(attemptKey);
+      throw error;
+    }
+  }
+
+  /** Sign and send, then append the outcome and what follows it (a retry, or the exhaustion). */
+  private async attempt(dispatch: DispatchRequested, lane: EndpointLane, live: LiveEndpoint): Promise<void> {
     let outcome: SendOutcome;
     let attemptedAt: number;
     let request: Awaited<ReturnType<typeof buildWebhookRequest>>;

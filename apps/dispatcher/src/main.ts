@@ -79,6 +79,11 @@ void runApp({
           help: 'Deliveries waiting on an open circuit',
           registers: [metrics],
         }),
+        duplicateDispatches: new Counter({
+          name: 'hookstream_dispatcher_duplicate_dispatches_total',
+          help: 'Dispatches of an attempt this dispatcher had already made, skipped',
+          registers: [metrics],
+        }),
       },
     });
     const consumer = new ConcurrentConsumer({

@@ -33,6 +33,8 @@ const schema = runtimeSettingsSchema
     DATABASE_URL: z.string().default('postgres://hookstream:hookstream@127.0.0.1:5432/hookstream'),
     /** Test hook, honoured in local mode only: die between a fan-out batch's send and its commit. */
     HOOKSTREAM_TEST_CRASH_FAN_OUT: envFlag,
+    /** Partitions the projector writes at once, each batch in its own transaction. */
+    PROJECTOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     /** Test hook, honoured in local mode only: die inside a projector transaction, before it commits. */
     HOOKSTREAM_TEST_CRASH_PROJECTOR: envFlag,
     /** An enabled endpoint whose every attempt failed for this long is disabled. */
@@ -55,6 +57,7 @@ export interface ProducerConfig {
   readonly host: string;
   readonly port: number;
   readonly grpcPort: number;
+  readonly projectorConcurrency: number;
   readonly databaseUrl: string;
   readonly adminToken: string;
   readonly kafka: KafkaSettings;
@@ -78,6 +81,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
     host: parsed.HOST,
     port: parsed.PORT,
     grpcPort: parsed.GRPC_PORT,
+    projectorConcurrency: parsed.PROJECTOR_CONCURRENCY,
     databaseUrl: parsed.DATABASE_URL,
     adminToken: parsed.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN,
     kafka: kafkaSettingsFrom(parsed),

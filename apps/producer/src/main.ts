@@ -116,6 +116,7 @@ void runApp({
       topics,
       groupId: `${config.kafka.topicPrefix}-projector`,
       logger,
+      concurrency: config.projectorConcurrency,
       crashBeforeCommit: config.testHooks.crashProjectorBeforeCommit,
     });
     return {

@@ -15,6 +15,8 @@ export class BatchConsumer {
       groupId: string;
       topics: readonly string[];
       logger: Logger;
+      /** Batches of different partitions handled at once (1: one after another). */
+      partitionsConsumedConcurrently?: number;
       /** `heartbeat` keeps the group membership while the handler waits (e.g. on a lock). */
       handle(
         topic: string,
@@ -31,6 +33,7 @@ export class BatchConsumer {
     await this.consumer.connect();
     for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
     await this.consumer.run({
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {

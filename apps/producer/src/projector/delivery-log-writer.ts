@@ -12,7 +12,8 @@ type Known = Exclude<DeliveryState, { status: 'unknown' }>;
  * Folds delivery-log records into the projection tables (deliveries, attempts, endpoint health,
  * format-version usage) with batched upserts, inside the caller's transaction. Counters only grow
  * for rows new to the tables, so applying records the tables already hold changes nothing; the
- * caller's offsets make sure it never has to.
+ * caller's offsets make sure it never has to. Rows shared between partitions (an endpoint's health,
+ * a version's usage) are upserted in key order, so batches written side by side wait, not deadlock.
  */
 export class DeliveryLogWriter {
   constructor(
@@ -177,6 +178,7 @@ export class DeliveryLogWriter {
        SELECT endpoint_id, date_trunc('hour', at), count(*) FILTER (WHERE ok), count(*) FILTER (WHERE NOT ok), sum(latency)
          FROM unnest($1::text[], $2::timestamptz[], $3::boolean[], $4::int[]) AS a(endpoint_id, at, ok, latency)
         GROUP BY 1, 2
+        ORDER BY 1, 2
        ON CONFLICT (endpoint_id, hour) DO UPDATE SET
          successes = ${hourly}.successes + EXCLUDED.successes,
          failures = ${hourly}.failures + EXCLUDED.failures,
@@ -188,6 +190,7 @@ export class DeliveryLogWriter {
        SELECT endpoint_id, max(at) FILTER (WHERE ok), max(at) FILTER (WHERE NOT ok)
          FROM unnest($1::text[], $2::timestamptz[], $3::boolean[]) AS a(endpoint_id, at, ok)
         GROUP BY 1
+        ORDER BY 1
        ON CONFLICT (endpoint_id) DO UPDATE SET
          last_success_at = GREATEST(${health}.last_success_at, EXCLUDED.last_success_at),
          last_failure_at = GREATEST(${health}.last_failure_at, EXCLUDED.last_failure_at)`,
@@ -219,6 +222,7 @@ export class DeliveryLogWriter {
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[])
               AS d(tenant_id, environment, event_type, format_version, created_at)
         GROUP BY 1, 2, 3, 4
+        ORDER BY 1, 2, 3, 4
        ON CONFLICT (tenant_id, environment, event_type, format_version) DO UPDATE SET
          deliveries = ${versions}.deliveries + EXCLUDED.deliveries,
          first_delivery_at = LEAST(${versions}.first_delivery_at, EXCLUDED.first_delivery_at),

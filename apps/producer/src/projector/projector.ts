@@ -33,6 +33,8 @@ export class Projector {
       topics: TopicNames;
       groupId: string;
       logger: Logger;
+      /** Partitions projected at once, each in its own transaction. */
+      concurrency: number;
       /** Test hook (local mode only): dies inside the first delivery-log batch's transaction, before it commits. */
       crashBeforeCommit?: boolean;
     },
@@ -43,6 +45,8 @@ export class Projector {
       groupId: deps.groupId,
       topics: [deps.topics.events, deps.topics.deliveryEvents],
       logger: deps.logger,
+      // Partitions hold different deliveries: their batches are written side by side.
+      partitionsConsumedConcurrently: deps.concurrency,
       handle: (topic, partition, messages, heartbeat) => this.project(topic, partition, messages, heartbeat),
     });
   }
@@ -63,13 +67,14 @@ export class Projector {
   ): Promise<void> {
     await withTransaction(this.deps.db, async (client) => {
       await this.waitWhileRebuilding(client, heartbeat);
-      await client.query(
-        `INSERT INTO projection_offsets (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
-         ON CONFLICT DO NOTHING`,
-        [PROJECTION, topic, partition],
-      );
+      // No waiting for the WAL flush: a commit lost to a Postgres crash loses its offsets with it, and
+      // the batch is simply projected again from Kafka.
+      await client.query('SET LOCAL synchronous_commit = off');
+      // Creates the partition's row on first sight, and locks it either way.
       const { rows } = await client.query<{ next_offset: string }>(
-        'SELECT next_offset FROM projection_offsets WHERE projection = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
+        `INSERT INTO projection_offsets (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
+         ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = projection_offsets.next_offset
+         RETURNING next_offset`,
         [PROJECTION, topic, partition],
       );
       const next = BigInt(rows[0]?.next_offset ?? 0);
