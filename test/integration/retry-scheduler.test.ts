@@ -171,6 +171,31 @@ describe('retry scheduler', () => {
     }
   });
 
+  it('fires every waiting retry once across a rebalance: a second scheduler joins, then leaves', async () => {
+    const endpointIds = [];
+    for (let n = 0; n < 4; n++) {
+      failFirst(`/rebalance/${n}`, 1);
+      endpointIds.push(await endpoint(`/rebalance/${n}`, ['5s']));
+    }
+    await Promise.all(Array.from({ length: 5 }, () => publish()));
+    const requests = () => receiver.received.filter((request) => request.path.startsWith('/rebalance/'));
+    await waitFor('every first attempt', () => requests().length >= 20, { timeoutMs: 30_000 });
+
+    // Partitions move while their heads wait: timers are dropped and re-armed on both sides.
+    const second = await startRetryScheduler(prefix);
+    running.add(second);
+    await waitFor('every retry', () => requests().length >= 40, { timeoutMs: 30_000 });
+    await second.stop();
+    running.delete(second);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const perWebhook = new Map<string, number>();
+    for (const request of requests()) {
+      const id = String(request.headers['webhook-id']);
+      perWebhook.set(id, (perWebhook.get(id) ?? 0) + 1);
+    }
+    expect([...perWebhook.values()]).toEqual(Array.from({ length: 20 }, () => 2));
+  });
+
   it('sends a manual retry at once, and the scheduled retry it overtook not again', async () => {
     failFirst('/manual', 1);
     const endpointId = await endpoint('/manual', ['5s']);
