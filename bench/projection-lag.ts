@@ -324,6 +324,7 @@ async function encodeScheduledRecord(
   const record: DeliveryScheduled = {
     ...deliveryRef(world, delivery),
     formatVersion: 1,
+    schemaId: schemas.events.get(delivery.eventType)?.get(1)?.id ?? null,
     transactionId: delivery.eventType.startsWith('payin.') ? `txn_${delivery.eventId.slice(-12)}` : null,
     scheduledAt: Date.now(),
   };

@@ -12,6 +12,8 @@ import { waitFor } from '../support/wait-for';
 interface Delivery {
   id: string;
   status: string;
+  formatVersion: number | null;
+  schemaId: number | null;
   eventId: string;
   endpointId: string;
   transactionId: string | null;
@@ -139,12 +141,22 @@ describe('status queries', () => {
     const grpc = deliveryStatusClient(grpcAddress, key);
     try {
       const delivery = await grpc.getDelivery<Delivery>(id);
+      // The format version and the registry id of its schema, as the event catalogue names them.
+      const catalogue = await api<{ data: { type: string; versions: { version: number; schemaId: number }[] }[] }>(
+        'GET',
+        '/v1/event-types',
+        { key },
+      );
+      const v1 = catalogue.body.data.find((type) => type.type === 'payout.updated')?.versions[0];
+      expect(rest.body).toMatchObject({ formatVersion: 1, schemaId: v1?.schemaId });
       expect(delivery).toMatchObject({
         id,
         status: rest.body.status,
         eventId: rest.body.eventId,
         endpointId: rest.body.endpointId,
         transactionId: rest.body.transactionId,
+        formatVersion: 1,
+        schemaId: v1?.schemaId,
       });
       expect(delivery.attempts.map((attempt) => attempt.statusCode)).toEqual(
         rest.body.attempts.map((attempt) => (attempt as { statusCode: number }).statusCode),

@@ -48,6 +48,8 @@ export function deliveryRefOf(record: DeliveryRef): DeliveryRef {
 
 export interface DeliveryScheduled extends DeliveryRef {
   readonly formatVersion: number;
+  /** The registry id of the format version's schema; null in records written before it was kept. */
+  readonly schemaId: number | null;
   readonly transactionId: string | null;
   readonly scheduledAt: number;
 }

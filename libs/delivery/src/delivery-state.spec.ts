@@ -28,6 +28,7 @@ const scheduled: DeliveryEvent = {
   type: 'DeliveryScheduled',
   ...facts,
   formatVersion: 1,
+  schemaId: 42,
   transactionId: 'txn_1',
   scheduledAt: 100,
 };
@@ -49,6 +50,12 @@ const view = (state: DeliveryState) =>
       };
 
 describe('evolve', () => {
+  it('keeps the format version and schema id a delivery is rendered in, even when its scheduling comes late', () => {
+    for (const state of [fold([scheduled]), fold([failed1, scheduled])]) {
+      expect(state).toMatchObject({ formatVersion: 1, schemaId: 42 });
+    }
+  });
+
   it.each<[string, DeliveryEvent[], ReturnType<typeof view>]>([
     ['scheduled', [scheduled], { status: 'pending', attempts: [], nextAttemptAt: 100, transactionId: 'txn_1' }],
     [

@@ -29,6 +29,7 @@ export type DeliveryEvent =
   | ({
       readonly type: 'DeliveryScheduled';
       readonly formatVersion: number;
+      readonly schemaId: number | null;
       readonly transactionId: string | null;
       readonly scheduledAt: number;
     } & DeliveryFacts)
@@ -42,6 +43,7 @@ export type DeliveryState =
   | (DeliveryFacts & {
       readonly status: DeliveryStatus;
       readonly formatVersion: number | null;
+      readonly schemaId: number | null;
       readonly transactionId: string | null;
       readonly attempts: readonly AttemptSummary[];
       readonly nextAttemptAt: number | null;
@@ -90,6 +92,7 @@ export function evolve(state: DeliveryState, event: DeliveryEvent): DeliveryStat
           ...facts(event),
           status: 'pending',
           formatVersion: null,
+          schemaId: null,
           transactionId: null,
           attempts: [],
           nextAttemptAt: null,
@@ -104,6 +107,7 @@ export function evolve(state: DeliveryState, event: DeliveryEvent): DeliveryStat
       return {
         ...current,
         formatVersion: event.formatVersion,
+        schemaId: event.schemaId,
         transactionId: event.transactionId,
         createdAt: Math.min(current.createdAt, event.scheduledAt),
         nextAttemptAt:

@@ -36,7 +36,12 @@ export class DelayedRecordsConsumer {
   constructor(private readonly options: DelayedRecordsOptions) {
     // A short fetch wait: a resumed partition is fetched within ~100 ms, not after a 5 s long poll.
     this.consumer = groupConsumer(options.kafka, options.groupId, { maxWaitTimeInMs: 100 });
-    this.transactions = new PartitionTransactions(options.kafka, options.groupId, options.transactionalIdPrefix);
+    this.transactions = new PartitionTransactions(
+      options.kafka,
+      options.groupId,
+      options.transactionalIdPrefix,
+      options.logger,
+    );
     this.now = options.now ?? Date.now;
   }
 
@@ -81,18 +86,10 @@ export class DelayedRecordsConsumer {
       const records = (await Promise.all(due.map(({ message }) => this.options.fire(message, batch.topic)))).flat();
       // All due: past the batch's last offset, so transaction markers after it are not read again.
       const lastOffset = headDueAt === undefined ? batch.lastOffset() : lastDue.message.offset;
-      try {
-        await this.transactions.commit(
-          { topic: batch.topic, partition: batch.partition, nextOffset: String(BigInt(lastOffset) + 1n) },
-          records,
-        );
-      } catch (error) {
-        this.options.logger.warn(
-          { err: error, topic: batch.topic, partition: batch.partition },
-          'transaction failed; retrying the batch',
-        );
-        throw error;
-      }
+      await this.transactions.commit(
+        { topic: batch.topic, partition: batch.partition, nextOffset: String(BigInt(lastOffset) + 1n) },
+        records,
+      );
       resolveOffset(lastOffset);
       const firedAt = this.now();
       for (const { dueAt } of due) this.options.onFired?.(batch.topic, Math.max(0, firedAt - dueAt));

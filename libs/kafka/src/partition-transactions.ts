@@ -1,4 +1,5 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
 
 export interface OutgoingRecord {
   readonly topic: string;
@@ -19,6 +20,7 @@ export class PartitionTransactions {
     private readonly kafka: Kafka,
     private readonly groupId: string,
     private readonly transactionalIdPrefix: string,
+    private readonly logger: Logger,
   ) {}
 
   /** Writes `records` and commits `nextOffset` for the consumed partition, atomically; throws if it could not. */
@@ -48,6 +50,7 @@ export class PartitionTransactions {
       beforeCommit?.();
       await transaction.commit();
     } catch (error) {
+      this.logger.warn({ err: error, ...consumed }, 'transaction failed; the batch will be consumed again');
       await transaction.abort().catch(() => undefined);
       const failed = this.producers.get(key);
       this.producers.delete(key);

@@ -23,7 +23,12 @@ export class TransactionalBatchConsumer {
 
   constructor(private readonly options: TransactionalBatchOptions) {
     this.consumer = groupConsumer(options.kafka, options.groupId);
-    this.transactions = new PartitionTransactions(options.kafka, options.groupId, options.transactionalIdPrefix);
+    this.transactions = new PartitionTransactions(
+      options.kafka,
+      options.groupId,
+      options.transactionalIdPrefix,
+      options.logger,
+    );
   }
 
   async start(): Promise<void> {
@@ -45,19 +50,11 @@ export class TransactionalBatchConsumer {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const lastOffset = batch.lastOffset();
     const records = await this.options.handle(batch.messages, batch.partition);
-    try {
-      await this.transactions.commit(
-        { topic: batch.topic, partition: batch.partition, nextOffset: String(BigInt(lastOffset) + 1n) },
-        records,
-        () => this.options.beforeCommit?.(batch.partition),
-      );
-    } catch (error) {
-      this.options.logger.warn(
-        { err: error, topic: batch.topic, partition: batch.partition },
-        'transaction failed; retrying the batch',
-      );
-      throw error;
-    }
+    await this.transactions.commit(
+      { topic: batch.topic, partition: batch.partition, nextOffset: String(BigInt(lastOffset) + 1n) },
+      records,
+      () => this.options.beforeCommit?.(batch.partition),
+    );
     resolveOffset(lastOffset);
     await heartbeat();
   }

@@ -114,6 +114,7 @@ export class FanOut {
         };
         const scheduled: DeliveryScheduled = {
           ...common,
+          schemaId: schemas.events.get(event.type)?.get(endpoint.formatVersion)?.id ?? null,
           transactionId: typeof event.data['transactionId'] === 'string' ? event.data['transactionId'] : null,
           scheduledAt: now,
         };

@@ -3,7 +3,7 @@ import { type AttemptSummary, type DeliveryEvent, type DeliveryState, evolve, UN
 import type { KafkaMessage } from '@hookstream/kafka';
 import type { PoolClient } from '@hookstream/postgres';
 import { type DeliveryLogDecoder, toDeliveryEvent } from './log-records';
-import type { AttemptRow, DeliveryRow } from './projection-rows';
+import { type AttemptRow, type DeliveryRow, deliveryStateOf } from './projection-rows';
 import type { ProjectionTables } from './projection-tables';
 
 type Known = Exclude<DeliveryState, { status: 'unknown' }>;
@@ -75,38 +75,21 @@ export class DeliveryLogWriter {
         },
       ]);
     }
-    return new Map(
-      deliveries.rows.map((row) => [
-        row.id,
-        {
-          deliveryId: row.id,
-          eventId: row.event_id,
-          tenantId: row.tenant_id,
-          environment: row.environment,
-          endpointId: row.endpoint_id,
-          eventType: row.event_type,
-          status: row.status,
-          formatVersion: row.format_version,
-          transactionId: row.transaction_id,
-          attempts: attemptsOf.get(row.id) ?? [],
-          nextAttemptAt: row.next_attempt_at?.getTime() ?? null,
-          createdAt: row.created_at.getTime(),
-          updatedAt: row.updated_at.getTime(),
-        },
-      ]),
-    );
+    return new Map(deliveries.rows.map((row) => [row.id, deliveryStateOf(row, attemptsOf.get(row.id) ?? [])]));
   }
 
   private async saveDeliveries(client: PoolClient, states: readonly Known[]): Promise<void> {
     await client.query(
       `INSERT INTO ${this.tables.deliveries} (id, tenant_id, environment, event_id, event_type, endpoint_id, status,
                                attempt_count, last_status_code, next_attempt_at, format_version, transaction_id,
-                               created_at, updated_at)
+                               created_at, updated_at, schema_id)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],
-                            $9::int[], $10::timestamptz[], $11::int[], $12::text[], $13::timestamptz[], $14::timestamptz[])
+                            $9::int[], $10::timestamptz[], $11::int[], $12::text[], $13::timestamptz[], $14::timestamptz[],
+                            $15::int[])
        ON CONFLICT (id) DO UPDATE SET
          status = EXCLUDED.status, attempt_count = EXCLUDED.attempt_count, last_status_code = EXCLUDED.last_status_code,
          next_attempt_at = EXCLUDED.next_attempt_at, format_version = EXCLUDED.format_version,
+         schema_id = EXCLUDED.schema_id,
          transaction_id = EXCLUDED.transaction_id, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
       columns(
         states.map((state) => [
@@ -124,8 +107,9 @@ export class DeliveryLogWriter {
           state.transactionId,
           new Date(state.createdAt),
           new Date(state.updatedAt),
+          state.schemaId,
         ]),
-        14,
+        15,
       ),
     );
   }

@@ -51,6 +51,7 @@ export function toDeliveryEvent(name: InternalRecordName | undefined, record: un
         type: 'DeliveryScheduled',
         ...deliveryRefOf(r),
         formatVersion: r.formatVersion,
+        schemaId: r.schemaId,
         transactionId: r.transactionId,
         scheduledAt: r.scheduledAt,
       };

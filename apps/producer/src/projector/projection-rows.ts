@@ -1,4 +1,5 @@
 /** Rows of the delivery projections, as the projector writes them and the status queries read them. */
+import type { AttemptSummary, DeliveryState } from '@hookstream/delivery';
 
 export interface DeliveryRow {
   id: string;
@@ -11,6 +12,7 @@ export interface DeliveryRow {
   attempt_count: number;
   last_status_code: number | null;
   format_version: number | null;
+  schema_id: number | null;
   transaction_id: string | null;
   next_attempt_at: Date | null;
   created_at: Date;
@@ -26,4 +28,27 @@ export interface AttemptRow {
   error_class: string | null;
   error: string | null;
   response_body: string | null;
+}
+
+/** A delivery's state as its row (and its attempts' rows) hold it: what `evolve` and `decide` take. */
+export function deliveryStateOf(
+  row: DeliveryRow,
+  attempts: readonly AttemptSummary[],
+): Exclude<DeliveryState, { status: 'unknown' }> {
+  return {
+    deliveryId: row.id,
+    eventId: row.event_id,
+    tenantId: row.tenant_id,
+    environment: row.environment,
+    endpointId: row.endpoint_id,
+    eventType: row.event_type,
+    status: row.status,
+    formatVersion: row.format_version,
+    schemaId: row.schema_id,
+    transactionId: row.transaction_id,
+    attempts,
+    nextAttemptAt: row.next_attempt_at?.getTime() ?? null,
+    createdAt: row.created_at.getTime(),
+    updatedAt: row.updated_at.getTime(),
+  };
 }

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DeliveryRedriven, DeliveryRef, DispatchRequested } from '@hookstream/contracts';
-import { decide, DeliveryCommandRefused, type DeliveryState } from '@hookstream/delivery';
+import { type DeliveryRedriven, type DeliveryRef, deliveryRefOf, type DispatchRequested } from '@hookstream/contracts';
+import { decide, DeliveryCommandRefused } from '@hookstream/delivery';
 import type { Logger } from '@hookstream/observability';
 import type { Pool } from '@hookstream/postgres';
 import { EndpointsRepository, type Owner } from '../endpoints/endpoints.repository';
 import { ApiError } from '../http/api-error';
 import { ProducerContext } from '../producer-context';
-import type { DeliveryRow } from '../projector/projection-rows';
+import { type DeliveryRow, deliveryStateOf } from '../projector/projection-rows';
 import { DATABASE, LOGGER } from '../tokens';
 
 /** Deliveries read per page while recovering an endpoint, so that memory stays bounded. */
@@ -176,29 +176,12 @@ export class RedriveService {
 }
 
 function refOf(delivery: DeliveryRow): DeliveryRef {
-  return {
-    deliveryId: delivery.id,
-    eventId: delivery.event_id,
-    tenantId: delivery.tenant_id,
-    environment: delivery.environment,
-    endpointId: delivery.endpoint_id,
-    eventType: delivery.event_type,
-  };
+  return deliveryRefOf(deliveryStateOf(delivery, []));
 }
 
 /** The domain's word on one more attempt now; throws DeliveryCommandRefused when it may not have one. */
 function decideRedrive(delivery: DeliveryRow, now: number): void {
-  const state: DeliveryState = {
-    ...refOf(delivery),
-    status: delivery.status,
-    formatVersion: delivery.format_version,
-    transactionId: delivery.transaction_id,
-    attempts: [],
-    nextAttemptAt: delivery.next_attempt_at?.getTime() ?? null,
-    createdAt: delivery.created_at.getTime(),
-    updatedAt: delivery.updated_at.getTime(),
-  };
-  decide({ type: 'RetryNow', now }, state);
+  decide({ type: 'RetryNow', now }, deliveryStateOf(delivery, []));
 }
 
 /** Consecutive batches whose events add up to at most `maxBytes` (a larger event travels alone). */

@@ -13,6 +13,8 @@ export interface DeliverySummary {
   status: string;
   attemptCount: number;
   formatVersion: number | null;
+  /** The registry id of that format version's schema. */
+  schemaId: number | null;
   transactionId: string | null;
   createdAt: string;
   nextAttemptAt: string | null;
@@ -51,6 +53,7 @@ const summary = (row: DeliveryRow): DeliverySummary => ({
   status: row.status,
   attemptCount: row.attempt_count,
   formatVersion: row.format_version,
+  schemaId: row.schema_id,
   transactionId: row.transaction_id,
   createdAt: row.created_at.toISOString(),
   nextAttemptAt: row.next_attempt_at?.toISOString() ?? null,
