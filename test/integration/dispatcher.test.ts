@@ -89,8 +89,13 @@ describe('signed delivery', () => {
       id: eventId,
       type: 'payin.succeeded',
       timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
-      formatVersion: 1,
-      data: samplePayin({ transactionId: 'txn_0', occurredAt: '2026-11-28T12:00:00.000Z' }),
+      formatVersion: 2,
+      // Every field of the endpoint's version, defaults included.
+      data: {
+        ...samplePayin({ transactionId: 'txn_0', occurredAt: '2026-11-28T12:00:00.000Z' }),
+        fees: 0,
+        settlementId: null,
+      },
     });
     expect(webhook.headers['webhook-id']).toBe(deliveryIdFor(eventId, target.id));
     expect(Math.abs(Number(webhook.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(30);

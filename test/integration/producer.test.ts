@@ -109,7 +109,8 @@ describe('endpoints', () => {
     });
     expect(created).toMatchObject({
       status: 'enabled',
-      formatVersion: 1,
+      // The newest format version of its event types when it was created.
+      formatVersion: 2,
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/=]{40,}$/),
     });
 
@@ -137,8 +138,12 @@ describe('endpoints', () => {
     expect(rotated.body.secret).not.toBe(created.secret);
     expect(Date.parse(rotated.body.previousSecretExpiresAt) - Date.now()).toBeGreaterThan(23 * 3_600_000);
 
-    const list = await api<{ data: { id: string }[] }>('GET', '/v1/endpoints?formatVersion=1', { key });
-    expect(list.body.data.map((endpoint) => endpoint.id)).toContain(created.id);
+    const listed = async (formatVersion: number) =>
+      (
+        await api<{ data: { id: string }[] }>('GET', `/v1/endpoints?formatVersion=${formatVersion}`, { key })
+      ).body.data.map((endpoint) => endpoint.id);
+    expect(await listed(2)).toContain(created.id);
+    expect(await listed(1)).not.toContain(created.id);
     expect((await api('DELETE', `/v1/endpoints/${created.id}`, { key })).status).toBe(204);
     expectError(await api('GET', `/v1/endpoints/${created.id}`, { key }), 404, 'not_found');
   });
@@ -202,17 +207,19 @@ describe('the event catalogue', () => {
       'refund.updated',
     ]);
     const payin = response.body.data.find((type) => type.type === 'payin.succeeded');
-    expect(payin?.versions).toEqual([
-      {
-        version: 1,
+    // Both format versions, under one subject (its versions in order), each its own schema id.
+    expect(payin?.versions).toEqual(
+      [1, 2].map((version) => ({
+        version,
         subject: `${topics.events}-hookstream.events.PayinSucceeded`,
         schemaId: expect.any(Number),
         deprecated: false,
         sunsetAt: null,
         // This tenant has published nothing yet.
         usage: { deliveries: 0, lastDeliveryAt: null },
-      },
-    ]);
+      })),
+    );
+    expect(new Set(payin?.versions.map((version) => version.schemaId)).size).toBe(2);
     expect(response.body.data.find((type) => type.type === 'balance.threshold_reached')?.optIn).toBe(true);
   });
 });
@@ -328,7 +335,7 @@ describe('fan-out', () => {
     expect(first?.value).toMatchObject({
       attempt: 1,
       eventType: 'payin.succeeded',
-      formatVersion: 1,
+      formatVersion: 2,
       tenantId: tenant.id,
       environment: 'sandbox',
     });

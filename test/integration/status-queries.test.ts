@@ -147,16 +147,18 @@ describe('status queries', () => {
         '/v1/event-types',
         { key },
       );
-      const v1 = catalogue.body.data.find((type) => type.type === 'payout.updated')?.versions[0];
-      expect(rest.body).toMatchObject({ formatVersion: 1, schemaId: v1?.schemaId });
+      const v2 = catalogue.body.data
+        .find((type) => type.type === 'payout.updated')
+        ?.versions.find((version) => version.version === 2);
+      expect(rest.body).toMatchObject({ formatVersion: 2, schemaId: v2?.schemaId });
       expect(delivery).toMatchObject({
         id,
         status: rest.body.status,
         eventId: rest.body.eventId,
         endpointId: rest.body.endpointId,
         transactionId: rest.body.transactionId,
-        formatVersion: 1,
-        schemaId: v1?.schemaId,
+        formatVersion: 2,
+        schemaId: v2?.schemaId,
       });
       expect(delivery.attempts.map((attempt) => attempt.statusCode)).toEqual(
         rest.body.attempts.map((attempt) => (attempt as { statusCode: number }).statusCode),
@@ -281,14 +283,19 @@ describe('status queries', () => {
         }[];
       }>('GET', '/v1/event-types', { key });
       const payout = response.body.data.find((type) => type.type === 'payout.updated');
-      return payout?.versions[0]?.usage.deliveries === deliveries.body.data.length ? payout : undefined;
+      const v2 = payout?.versions.find((version) => version.version === 2);
+      return v2?.usage.deliveries === deliveries.body.data.length ? v2 : undefined;
     });
-    expect(catalogue.versions[0]?.usage.lastDeliveryAt).toEqual(expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/));
+    expect(catalogue.usage.lastDeliveryAt).toEqual(expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/));
     const other = await api<{ data: { type: string; versions: { usage: { deliveries: number } }[] }[] }>(
       'GET',
       '/v1/event-types',
       { key },
     );
-    expect(other.body.data.find((type) => type.type === 'refund.updated')?.versions[0]?.usage.deliveries).toBe(0);
+    expect(
+      other.body.data
+        .find((type) => type.type === 'refund.updated')
+        ?.versions.map((version) => version.usage.deliveries),
+    ).toEqual([0, 0]);
   });
 });

@@ -20,7 +20,7 @@ export async function buildWebhookRequest(
   secrets: readonly string[],
   deps: { codec: AvroCodec; catalogue: EventCatalogue; userAgent: string; now: number },
 ): Promise<WebhookRequest> {
-  const readerSchema = deps.catalogue.schemaOf(dispatch.eventType, dispatch.formatVersion);
+  const readerSchema = deps.catalogue.readerSchemaOf(dispatch.eventType, dispatch.formatVersion);
   if (!readerSchema) throw new Error(`no schema for ${dispatch.eventType} v${dispatch.formatVersion}`);
   const event = await deps.codec.decodeAs<EventEnvelope>(dispatch.event, readerSchema);
   const body = Buffer.from(

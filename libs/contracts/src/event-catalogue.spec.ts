@@ -85,4 +85,70 @@ describe('event catalogue', () => {
       errors: [{ field: 'data', message: 'must be an object' }],
     });
   });
+
+  describe('format versions', () => {
+    const apiFailure = {
+      requestId: 'req_1',
+      status: 'failed',
+      responseCode: 'E42',
+      responseMessage: 'Invalid card',
+      occurredAt: '2026-11-28T12:00:00.000Z',
+    };
+    const envelope = (data: Record<string, unknown>) => ({
+      eventId: 'evt_1',
+      tenantId: 'ten_1',
+      environment: 'live',
+      type: 'api.request_failed',
+      createdAt: 1,
+      data,
+    });
+    const parsed = (version: number, data: unknown) => {
+      const result = catalogue.parseData('api.request_failed', version, data);
+      if (!result.ok) throw new Error(JSON.stringify(result.errors));
+      return result.value;
+    };
+    const render = (writer: number, reader: number, data: Record<string, unknown>) => {
+      const written = Type.forSchema(catalogue.schemaOf('api.request_failed', writer) as never);
+      const read = Type.forSchema(catalogue.readerSchemaOf('api.request_failed', reader) as never);
+      const value = read.fromBuffer(written.toBuffer(envelope(data)), read.createResolver(written)) as {
+        data: Record<string, unknown>;
+      };
+      return catalogue.renderData('api.request_failed', reader, value.data);
+    };
+
+    it('renders v1 data as v2: new fields take their defaults, a renamed field its new name', () => {
+      expect(render(1, 2, parsed(1, { ...apiFailure, httpStatus: 402 }))).toEqual({
+        ...apiFailure,
+        httpStatusCode: 402,
+        transactionId: null,
+        path: null,
+      });
+    });
+
+    it('renders v2 data as v1: a field v2 renamed is found under its old name, new fields are left out', () => {
+      expect(render(2, 1, parsed(2, { ...apiFailure, httpStatusCode: 402, path: '/v1/payins' }))).toEqual({
+        ...apiFailure,
+        httpStatus: 402,
+        transactionId: null,
+      });
+    });
+
+    it("accepts a renamed field's former name in a request, and refuses both at once", () => {
+      expect(parsed(2, { ...apiFailure, httpStatus: 402 })['httpStatusCode']).toBe(402);
+      const both = catalogue.parseData('api.request_failed', 2, {
+        ...apiFailure,
+        httpStatus: 402,
+        httpStatusCode: 402,
+      });
+      expect(both).toEqual({
+        ok: false,
+        errors: [{ field: 'data.httpStatusCode', message: 'give one of "httpStatusCode", "httpStatus", not both' }],
+      });
+    });
+
+    it('keeps the registered schemas as the files say: reader aliases only in reader schemas', () => {
+      expect(JSON.stringify(catalogue.schemaOf('api.request_failed', 1))).not.toContain('httpStatusCode');
+      expect(JSON.stringify(catalogue.readerSchemaOf('api.request_failed', 1))).toContain('httpStatusCode');
+    });
+  });
 });

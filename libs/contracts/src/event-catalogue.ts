@@ -10,6 +10,12 @@ export interface EventTypeVersion {
   readonly version: number;
   /** The envelope record: event id, tenant, environment, type, createdAt, and the typed `data`. */
   readonly schema: AvroSchema;
+  /**
+   * The schema to decode with when rendering this version: its fields also answer to the names later
+   * versions renamed them to (a renamed field carries its old name in `aliases`; Avro resolution only
+   * reads the reader's aliases, so an older reader learns the newer names here).
+   */
+  readonly readerSchema: AvroSchema;
 }
 
 export interface EventTypeDefinition {
@@ -27,6 +33,7 @@ export type ParseResult<T> =
 type AvroType = string | AvroSchema | readonly AvroType[];
 interface AvroField {
   readonly name: string;
+  readonly aliases?: readonly string[];
   readonly type: AvroType;
   readonly default?: unknown;
   readonly allowedValues?: readonly string[];
@@ -58,7 +65,14 @@ export class EventCatalogue {
             type,
             description: String(latest.schema['doc'] ?? ''),
             optIn: latest.schema['optIn'] === true,
-            versions: sorted.map((file) => ({ version: file.formatVersion, schema: file.schema })),
+            versions: sorted.map((file, index) => ({
+              version: file.formatVersion,
+              schema: file.schema,
+              readerSchema: withLaterNames(
+                file.schema,
+                sorted.slice(index + 1).map((later) => later.schema),
+              ),
+            })),
             latestVersion: latest.formatVersion,
           },
         ];
@@ -79,7 +93,16 @@ export class EventCatalogue {
   }
 
   schemaOf(type: string, version: number): AvroSchema | undefined {
-    return this.byType.get(type)?.versions.find((candidate) => candidate.version === version)?.schema;
+    return this.versionOf(type, version)?.schema;
+  }
+
+  /** The schema that reads any version's data as this version (see EventTypeVersion.readerSchema). */
+  readerSchemaOf(type: string, version: number): AvroSchema | undefined {
+    return this.versionOf(type, version)?.readerSchema;
+  }
+
+  private versionOf(type: string, version: number): EventTypeVersion | undefined {
+    return this.byType.get(type)?.versions.find((candidate) => candidate.version === version);
   }
 
   /** JSON `data` from a request, as the Avro value of that type's `data` record in that version. */
@@ -169,19 +192,26 @@ function fromJson(type: AvroType, value: unknown, path: string, errors: FieldErr
       if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('must be an object');
       const input = value as Record<string, unknown>;
       const fields = schema['fields'] as AvroField[];
-      const known = new Set(fields.map((f) => f.name));
+      // A field's former names (its aliases) are accepted too: a producer still sending an older shape keeps working.
+      const known = new Set(fields.flatMap((f) => [f.name, ...(f.aliases ?? [])]));
       for (const name of Object.keys(input)) {
         if (!known.has(name)) errors.push({ field: `${path}.${name}`, message: 'is not a field of this event type' });
       }
       const output: Record<string, unknown> = {};
       for (const f of fields) {
         const fieldPath = `${path}.${f.name}`;
-        if (input[f.name] === undefined) {
+        const given = [f.name, ...(f.aliases ?? [])].filter((name) => input[name] !== undefined);
+        const [name] = given;
+        if (given.length > 1) {
+          errors.push({ field: fieldPath, message: `give one of ${given.map((n) => `"${n}"`).join(', ')}, not both` });
+          continue;
+        }
+        if (name === undefined) {
           if ('default' in f) output[f.name] = f.default;
           else errors.push({ field: fieldPath, message: 'is required' });
           continue;
         }
-        output[f.name] = fromJson(f.type, input[f.name], fieldPath, errors, f);
+        output[f.name] = fromJson(f.type, input[name], fieldPath, errors, f);
       }
       return output;
     }
@@ -216,4 +246,47 @@ function toJson(type: AvroType, value: unknown): unknown {
   return typeof schema['type'] === 'string' && !['enum', 'fixed'].includes(schema['type'])
     ? toJson(schema['type'], value)
     : value;
+}
+
+/**
+ * A copy of `schema` whose record fields also carry, as aliases, the names later versions gave them
+ * (a later field whose `aliases` hold this field's name). Records are matched by name, at any depth.
+ */
+function withLaterNames(schema: AvroSchema, later: readonly AvroSchema[]): AvroSchema {
+  const laterRecords = new Map<string, AvroField[]>();
+  for (const version of later) {
+    forEachRecord(version, (record) => {
+      const name = String(record['name']);
+      laterRecords.set(name, [...(laterRecords.get(name) ?? []), ...(record['fields'] as AvroField[])]);
+    });
+  }
+  const copy = structuredClone(schema) as Record<string, unknown>;
+  forEachRecord(copy, (record) => {
+    const fields = record['fields'] as (AvroField & { aliases?: string[] })[];
+    const names = new Set(fields.map((field) => field.name));
+    for (const field of fields) {
+      const newer = (laterRecords.get(String(record['name'])) ?? [])
+        .filter((candidate) => candidate.aliases?.includes(field.name) && !names.has(candidate.name))
+        .map((candidate) => candidate.name);
+      if (newer.length > 0) field.aliases = [...new Set([...(field.aliases ?? []), ...newer])];
+    }
+  });
+  return copy;
+}
+
+function forEachRecord(type: unknown, visit: (record: Record<string, unknown>) => void): void {
+  if (Array.isArray(type)) {
+    for (const branch of type) forEachRecord(branch, visit);
+    return;
+  }
+  if (typeof type !== 'object' || type === null) return;
+  const schema = type as Record<string, unknown>;
+  if (schema['type'] === 'record') {
+    visit(schema);
+    for (const field of schema['fields'] as AvroField[]) forEachRecord(field.type, visit);
+  } else if (schema['type'] === 'array') {
+    forEachRecord(schema['items'], visit);
+  } else if (typeof schema['type'] === 'object') {
+    forEachRecord(schema['type'], visit);
+  }
 }
