@@ -19,6 +19,24 @@ export function subjectFor(topic: string, schema: Readonly<Record<string, unknow
   return `${topic}-${typeof namespace === 'string' && !name.includes('.') ? `${namespace}.${name}` : name}`;
 }
 
+/**
+ * The text we register for a schema: its JSON with every object's keys sorted and no whitespace, so a
+ * reformatted or reordered file is the same schema to any registry, not a new version.
+ */
+export function canonicalSchemaJson(schema: unknown): string {
+  const sorted = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(sorted)
+      : typeof value === 'object' && value !== null
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((key) => [key, sorted((value as Record<string, unknown>)[key])]),
+          )
+        : value;
+  return JSON.stringify(sorted(schema));
+}
+
 /** Registers an Avro schema under its subject (a no-op when already registered) and returns its id. */
 export async function registerAvroSchema(
   registry: SchemaRegistry,
@@ -27,7 +45,7 @@ export async function registerAvroSchema(
 ): Promise<{ id: number; subject: string }> {
   const subject = subjectFor(topic, schema);
   const { id } = await registry.register(
-    { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+    { type: SchemaType.AVRO, schema: canonicalSchemaJson(schema) },
     { subject, compatibility: SUBJECT_COMPATIBILITY },
   );
   return { id, subject };
