@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: install what is missing, bring the stack up if it is not, build, run jest (unit and
-// integration, plus the long scenarios with --full), then stop only what this run started.
+// `npm test`: install what is missing, bring the stack up if it is not, run the schemas' compatibility
+// gate, build, run jest (unit and integration, plus the long scenarios with --full), then stop only
+// what this run started.
 import { spawnSync } from 'node:child_process';
 import { build, ensureNodeModules, stackDown, stackUp } from './setup.mjs';
 import { repoRoot } from './stack/config.mjs';
@@ -12,14 +13,25 @@ ensureNodeModules();
 const started = stackUp();
 let exitCode;
 try {
-  build();
-  const projects = isFull ? ['unit', 'integration', 'full'] : ['unit', 'integration'];
-  const jest = spawnSync(
-    process.execPath,
-    ['node_modules/jest/bin/jest.js', '--selectProjects', ...projects, ...jestArgs],
-    { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, HOOKSTREAM_LOCAL: '1' } },
-  );
-  exitCode = jest.status ?? 1;
+  // The gate first: a schema change that breaks readers fails the run before the build and the tests.
+  // The stack is up by now, so the registry's verdict is required too.
+  const gate = spawnSync(process.execPath, ['scripts/schemas-check.mjs', '--require-registry'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+  if (gate.status === 0) {
+    build();
+    const projects = isFull ? ['unit', 'integration', 'full'] : ['unit', 'integration'];
+    const jest = spawnSync(
+      process.execPath,
+      ['node_modules/jest/bin/jest.js', '--selectProjects', ...projects, ...jestArgs],
+      { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, HOOKSTREAM_LOCAL: '1' } },
+    );
+    exitCode = jest.status ?? 1;
+  } else {
+    console.error('npm test: the schemas compatibility gate failed (npm run schemas:check), see above');
+    exitCode = gate.status || 1;
+  }
 } finally {
   // Never stop a stack this run did not start: a developer's running stack survives.
   stackDown(started);
