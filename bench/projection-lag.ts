@@ -9,6 +9,7 @@ import {
   type Environment,
   EventCatalogue,
   loadSchemaFiles,
+  merchantEventTypes,
   topicNames,
 } from '@hookstream/contracts';
 import { deliveryIdFor, newId } from '@hookstream/delivery';
@@ -276,7 +277,9 @@ void runBench(BENCH, async (bench) => {
 /** One tenant's deliveries to a set of endpoints, with ids made as the engine makes them. */
 function syntheticWorld() {
   const tenantId = newId('ten');
-  const eventTypes = new EventCatalogue(loadSchemaFiles()).types().map((definition) => definition.type);
+  const eventTypes = merchantEventTypes(new EventCatalogue(loadSchemaFiles()).types()).map(
+    (definition) => definition.type,
+  );
   const endpoints = Array.from({ length: ENDPOINT_COUNT }, (_, index) => {
     const id = newId('ep');
     return {

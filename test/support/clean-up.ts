@@ -32,7 +32,7 @@ export async function cleanUp(prefix: string, tenantIds: readonly string[] = [])
     await pg.query('DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE tenant_id = ANY($1))', [
       tenantIds,
     ]);
-    for (const table of ['endpoint_health', 'endpoint_attempts_hourly'])
+    for (const table of ['endpoint_health', 'endpoint_attempts_hourly', 'format_deprecation_notices'])
       await pg.query(`DELETE FROM ${table} WHERE endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ANY($1))`, [
         tenantIds,
       ]);

@@ -50,11 +50,27 @@ describe('producer configuration', () => {
     ).toEqual({ disableAfterMs: 3000, disableAfter: '3s', sweepIntervalMs: 500 });
   });
 
+  it('reads deprecations beside the schemas and sweeps for notices every 10 minutes, unless configured otherwise', () => {
+    expect(loadProducerConfig({ HOOKSTREAM_LOCAL: '1' }).formatDeprecations).toEqual({
+      file: undefined,
+      sweepIntervalMs: 600_000,
+    });
+    expect(
+      loadProducerConfig({
+        HOOKSTREAM_LOCAL: '1',
+        FORMAT_DEPRECATIONS_FILE: '/tmp/deprecations.json',
+        FORMAT_DEPRECATION_SWEEP_INTERVAL: '500ms',
+      }).formatDeprecations,
+    ).toEqual({ file: '/tmp/deprecations.json', sweepIntervalMs: 500 });
+  });
+
   it.each([
     ['ENDPOINT_DISABLE_AFTER', 'soon'],
     ['ENDPOINT_DISABLE_AFTER', '500ms'],
     ['ENDPOINT_HEALTH_SWEEP_INTERVAL', '5'],
     ['ENDPOINT_HEALTH_SWEEP_INTERVAL', '2h'],
+    ['FORMAT_DEPRECATION_SWEEP_INTERVAL', '10'],
+    ['FORMAT_DEPRECATION_SWEEP_INTERVAL', '2d'],
   ])('refuses %s=%s', (variable, value) => {
     expect(() => loadProducerConfig({ HOOKSTREAM_LOCAL: '1', [variable]: value })).toThrow(new RegExp(variable));
   });

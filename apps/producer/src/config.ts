@@ -41,6 +41,10 @@ const schema = runtimeSettingsSchema
     ENDPOINT_DISABLE_AFTER: envDuration('5d', 1000, 365 * 86_400_000, 'from 1s to 365d'),
     /** How often a producer looks for such endpoints (one producer at a time does). */
     ENDPOINT_HEALTH_SWEEP_INTERVAL: envDuration('1m', 100, 3_600_000, 'from 100ms to 1h'),
+    /** The deprecation catalogue; `schemas/deprecations.json` when unset. */
+    FORMAT_DEPRECATIONS_FILE: z.preprocess((value) => (value === '' ? undefined : value), z.string().optional()),
+    /** How often a producer looks for endpoints still to be told of a deprecation (one producer at a time does). */
+    FORMAT_DEPRECATION_SWEEP_INTERVAL: envDuration('10m', 100, 86_400_000, 'from 100ms to 24h'),
     ADMIN_TOKEN: z.preprocess(
       (value) => (value === '' ? undefined : value),
       z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
@@ -70,6 +74,11 @@ export interface ProducerConfig {
     readonly disableAfter: string;
     readonly sweepIntervalMs: number;
   };
+  readonly formatDeprecations: {
+    /** Undefined: the catalogue beside the schemas. */
+    readonly file: string | undefined;
+    readonly sweepIntervalMs: number;
+  };
   readonly testHooks: { readonly crashFanOutBeforeCommit: boolean; readonly crashProjectorBeforeCommit: boolean };
 }
 
@@ -97,6 +106,10 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
       disableAfterMs: parsed.ENDPOINT_DISABLE_AFTER.ms,
       disableAfter: parsed.ENDPOINT_DISABLE_AFTER.text,
       sweepIntervalMs: parsed.ENDPOINT_HEALTH_SWEEP_INTERVAL.ms,
+    },
+    formatDeprecations: {
+      file: parsed.FORMAT_DEPRECATIONS_FILE,
+      sweepIntervalMs: parsed.FORMAT_DEPRECATION_SWEEP_INTERVAL.ms,
     },
     testHooks: {
       crashFanOutBeforeCommit: parsed.HOOKSTREAM_LOCAL && parsed.HOOKSTREAM_TEST_CRASH_FAN_OUT,

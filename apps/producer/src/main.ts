@@ -1,5 +1,11 @@
 import { loadOrExit, runApp } from '@hookstream/app-runtime';
-import { deliveryStatusProto, EventCatalogue, loadSchemaFiles, topicNames } from '@hookstream/contracts';
+import {
+  deliveryStatusProto,
+  EventCatalogue,
+  loadFormatDeprecations,
+  loadSchemaFiles,
+  topicNames,
+} from '@hookstream/contracts';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import {
   AvroCodec,
@@ -14,12 +20,15 @@ import {
 import { createMetricsRegistry } from '@hookstream/observability';
 import { createPool, migrate, postgresReadiness } from '@hookstream/postgres';
 import { ApiKeyHasher, SecretSealer } from '@hookstream/secrets';
+import { fromSetting } from '@hookstream/settings';
 import { Counter } from 'prom-client';
 import { loadProducerConfig } from './config';
 import { EndpointHealthSweeper } from './endpoints/endpoint-health-sweeper';
 import { EndpointsRepository } from './endpoints/endpoints.repository';
 import { onEndpointDisabledConsumer } from './endpoints/on-endpoint-disabled.consumer';
 import { OutboxRelay } from './endpoints/outbox-relay';
+import { FormatDeprecationNotices } from './event-types/format-deprecation-notices';
+import { FormatDeprecationNotifier } from './event-types/format-deprecation-notifier';
 import { FanOut } from './fan-out/fan-out';
 import { configureHttp } from './http/configure-http';
 import { ProducerContext } from './producer-context';
@@ -27,6 +36,11 @@ import { Projector } from './projector/projector';
 import { ProducerModule } from './producer.module';
 
 const config = loadOrExit(() => loadProducerConfig(process.env));
+const catalogue = new EventCatalogue(loadSchemaFiles());
+// A bad deprecation entry stops the start, naming the entry, before anything is connected.
+const formatDeprecations = loadOrExit(() =>
+  fromSetting('FORMAT_DEPRECATIONS_FILE', () => loadFormatDeprecations(catalogue, config.formatDeprecations.file)),
+);
 
 void runApp({
   name: 'producer',
@@ -40,7 +54,6 @@ void runApp({
     const kafka = createKafka(config.kafka, 'hookstream-producer', logger);
     const admin = await connectAdmin(kafka, config.kafka, logger);
     const topics = topicNames(config.kafka.topicPrefix);
-    const catalogue = new EventCatalogue(loadSchemaFiles());
     const codec = new AvroCodec(createSchemaRegistry(config.kafka.registryUrl));
     const schemas = await registerSchemas(codec, catalogue, topics);
     logger.debug('start-up: schemas registered');
@@ -107,6 +120,31 @@ void runApp({
         }),
       },
     });
+    const formatDeprecationNotifier = new FormatDeprecationNotifier({
+      db: pool,
+      notices: new FormatDeprecationNotices(pool),
+      deprecations: formatDeprecations,
+      catalogue,
+      publisher,
+      codec,
+      schemas,
+      topics,
+      logger,
+      intervalMs: config.formatDeprecations.sweepIntervalMs,
+      metrics: {
+        sweeps: new Counter({
+          name: 'hookstream_format_deprecation_sweeps_total',
+          help: 'Sweeps for endpoints still to be told of a format deprecation, by outcome (locked: another producer was sweeping)',
+          labelNames: ['outcome'],
+          registers: [metrics],
+        }),
+        notices: new Counter({
+          name: 'hookstream_format_deprecation_notices_total',
+          help: 'hookstream.format_deprecated notices sent, one per endpoint and deprecated format version',
+          registers: [metrics],
+        }),
+      },
+    });
     const projector = new Projector({
       kafka,
       db: pool,
@@ -126,6 +164,7 @@ void runApp({
         database: pool,
         apiKeyHasher: new ApiKeyHasher(config.masterKey),
         context,
+        formatDeprecations,
         observability: {
           metrics,
           readinessChecks: [
@@ -151,9 +190,11 @@ void runApp({
         await endpointDisabled.start();
         await projector.start();
         endpointHealth.start();
+        formatDeprecationNotifier.start();
       },
       closeables: [
         () => endpointHealth.stop(),
+        () => formatDeprecationNotifier.stop(),
         () => fanOut.stop(),
         () => projector.stop(),
         () => endpointDisabled.stop(),

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { FormatDeprecations } from '@hookstream/contracts';
 import { type Logger, ObservabilityModule, type ObservabilityOptions } from '@hookstream/observability';
 import type { Pool } from '@hookstream/postgres';
 import type { ApiKeyHasher } from '@hookstream/secrets';
@@ -25,6 +26,7 @@ export interface ProducerModuleOptions {
   readonly database: Pool;
   readonly apiKeyHasher: ApiKeyHasher;
   readonly context: ProducerContext;
+  readonly formatDeprecations: FormatDeprecations;
   readonly observability: ObservabilityOptions;
 }
 
@@ -48,6 +50,7 @@ export class ProducerModule {
         { provide: DATABASE, useValue: options.database },
         { provide: API_KEY_HASHER, useValue: options.apiKeyHasher },
         { provide: ProducerContext, useValue: options.context },
+        { provide: FormatDeprecations, useValue: options.formatDeprecations },
         AdminTokenGuard,
         ApiKeyAuthenticator,
         ApiKeyGuard,

@@ -14,10 +14,12 @@ const payin = {
 };
 
 describe('event catalogue', () => {
-  it('holds the six types of the contract, balance.threshold_reached opt-in only', () => {
+  it('holds the six types of the contract, balance.threshold_reached opt-in only, and the system notice', () => {
     expect(catalogue.types().map((t) => [t.type, t.optIn])).toEqual([
       ['api.request_failed', false],
       ['balance.threshold_reached', true],
+      // Sent by hookstream itself to the endpoints it concerns; never matched by "*".
+      ['hookstream.format_deprecated', true],
       ['payin.failed', false],
       ['payin.succeeded', false],
       ['payout.updated', false],

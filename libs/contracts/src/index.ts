@@ -2,3 +2,5 @@ export * from './event-catalogue';
 export * from './schemas';
 export * from './topics';
 export * from './records';
+export * from './format-deprecations';
+export * from './system-event-types';

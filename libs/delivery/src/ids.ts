@@ -31,3 +31,12 @@ export function deliveryIdFor(eventId: string, endpointId: string): string {
   const digest = createHash('sha256').update(`${eventId}\u0000${endpointId}`).digest();
   return `dlv_${base32(digest, 26).toLowerCase()}`;
 }
+
+/**
+ * An event id derived from what the event is about (e.g. a notice to one endpoint), for events the
+ * engine sends once per subject: sent again after a crash, it carries the same id, hence the same webhook-id.
+ */
+export function derivedEventId(...subject: readonly string[]): string {
+  const digest = createHash('sha256').update(subject.join('\u0000')).digest();
+  return `evt_${base32(digest, 26).toLowerCase()}`;
+}

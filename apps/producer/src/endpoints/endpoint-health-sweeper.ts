@@ -1,7 +1,7 @@
 import type { EndpointDisabled, TopicNames } from '@hookstream/contracts';
 import type { AvroCodec, Publisher, RegisteredSchema } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
-import type { Pool } from '@hookstream/postgres';
+import { type Pool, whileHoldingAdvisoryLock } from '@hookstream/postgres';
 import type { Counter } from 'prom-client';
 import type { EndpointsRepository } from './endpoints.repository';
 
@@ -69,34 +69,14 @@ export class EndpointHealthSweeper {
 
   private async sweep(): Promise<void> {
     const { db, logger, metrics } = this.options;
-    let isConnectionBroken = false;
-    const client = await db.connect().catch((error: unknown) => {
-      logger.warn({ err: error }, 'endpoint health sweep: no database connection; will sweep again');
-      metrics.sweeps.inc({ outcome: 'failed' });
-    });
-    if (!client) return;
     try {
-      const { rows } = await client.query<{ acquired: boolean }>('SELECT pg_try_advisory_lock($1) AS acquired', [
-        ENDPOINT_HEALTH_SWEEP_LOCK,
-      ]);
-      if (!rows[0]?.acquired) {
-        metrics.sweeps.inc({ outcome: 'locked' });
-        return;
-      }
-      try {
-        await this.disableFailingEndpoints();
-        metrics.sweeps.inc({ outcome: 'completed' });
-      } finally {
-        // A session lock left on a pooled connection would stop every producer's sweeps: drop the connection instead.
-        await client
-          .query('SELECT pg_advisory_unlock($1)', [ENDPOINT_HEALTH_SWEEP_LOCK])
-          .catch(() => (isConnectionBroken = true));
-      }
+      const swept = await whileHoldingAdvisoryLock(db, ENDPOINT_HEALTH_SWEEP_LOCK, () =>
+        this.disableFailingEndpoints(),
+      );
+      metrics.sweeps.inc({ outcome: swept ? 'completed' : 'locked' });
     } catch (error) {
       logger.warn({ err: error }, 'endpoint health sweep failed; will sweep again');
       metrics.sweeps.inc({ outcome: 'failed' });
-    } finally {
-      client.release(isConnectionBroken);
     }
   }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { isSystemEventType, merchantEventTypes } from '@hookstream/contracts';
 import { newId } from '@hookstream/delivery';
 import { newEndpointSecret } from '@hookstream/secrets';
 import type { ProducerConfig } from '../config';
@@ -156,12 +157,22 @@ export class EndpointsService {
         })),
       );
     }
+    const system = eventTypes.filter((type) => isSystemEventType(this.context.catalogue.get(type)));
+    if (system.length > 0) {
+      throw ApiError.invalid(
+        'eventTypes names system event types',
+        system.map((type) => ({
+          field: 'eventTypes',
+          message: `"${type}" is sent by hookstream itself, to the endpoints it concerns; it cannot be subscribed to`,
+        })),
+      );
+    }
     return [...new Set(eventTypes)];
   }
 
   private typesOf(eventTypes: readonly string[]): string[] {
     return eventTypes.includes('*')
-      ? [...new Set([...this.context.catalogue.types().map((definition) => definition.type)])]
+      ? merchantEventTypes(this.context.catalogue.types()).map((definition) => definition.type)
       : [...eventTypes];
   }
 

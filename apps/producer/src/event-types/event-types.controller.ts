@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { FormatDeprecations, merchantEventTypes } from '@hookstream/contracts';
 import type { Pool } from '@hookstream/postgres';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
@@ -20,6 +21,7 @@ interface VersionUsageRow {
 export class EventTypesController {
   constructor(
     private readonly context: ProducerContext,
+    private readonly deprecations: FormatDeprecations,
     @Inject(DATABASE) private readonly db: Pool,
   ) {}
 
@@ -27,7 +29,9 @@ export class EventTypesController {
   @ApiOperation({
     summary: 'The event catalogue: each type and its format versions in the schema registry',
     description:
-      "Each version carries `usage`: how many of the caller's deliveries (in the key's environment) used it, and the latest.",
+      "Each version carries `usage`: how many of the caller's deliveries (in the key's environment) used it, and the latest; " +
+      'a deprecated version its `sunsetAt`, and the `replacement` version to move to (null when none is named) with a `note`. ' +
+      'System types (hookstream.format_deprecated) are not listed: hookstream sends them itself.',
   })
   async list(@CurrentPrincipal() principal: Principal) {
     const { rows } = await this.db.query<VersionUsageRow>(
@@ -37,19 +41,22 @@ export class EventTypesController {
     );
     const usage = new Map(rows.map((row) => [`${row.event_type}@${row.format_version}`, row]));
     return {
-      data: this.context.catalogue.types().map((definition) => ({
+      data: merchantEventTypes(this.context.catalogue.types()).map((definition) => ({
         type: definition.type,
         description: definition.description,
         optIn: definition.optIn,
         versions: definition.versions.map(({ version }) => {
           const registered = this.context.schemas.events.get(definition.type)?.get(version);
           const used = usage.get(`${definition.type}@${version}`);
+          const deprecation = this.deprecations.of(definition.type, version);
           return {
             version,
             subject: registered?.subject,
             schemaId: registered?.id,
-            deprecated: false,
-            sunsetAt: null,
+            deprecated: deprecation !== undefined,
+            sunsetAt: deprecation?.sunsetAt ?? null,
+            // Extensions beyond API.md's shape, on deprecated versions only: the others keep it exactly.
+            ...(deprecation && { replacement: deprecation.replacement, note: deprecation.note }),
             usage: {
               deliveries: used ? Number(used.deliveries) : 0,
               lastDeliveryAt: used?.last_delivery_at.toISOString() ?? null,

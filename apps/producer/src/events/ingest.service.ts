@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventEnvelope } from '@hookstream/contracts';
+import { type EventEnvelope, isSystemEventType } from '@hookstream/contracts';
 import { newId } from '@hookstream/delivery';
 import type { Pool } from '@hookstream/postgres';
 import { createHash } from 'node:crypto';
@@ -30,6 +30,11 @@ export class IngestService {
     if (!definition) {
       throw ApiError.invalid('unknown event type', [
         { field: 'type', message: `"${input.type}" is not in the catalogue (GET /v1/event-types)` },
+      ]);
+    }
+    if (isSystemEventType(definition)) {
+      throw ApiError.invalid('system event types cannot be published', [
+        { field: 'type', message: `"${input.type}" is sent by hookstream itself, only to the endpoints it concerns` },
       ]);
     }
     const formatVersion = input.formatVersion ?? definition.latestVersion;

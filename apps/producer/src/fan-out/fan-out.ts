@@ -1,10 +1,11 @@
-import type {
-  DeliveryScheduled,
-  DispatchRequested,
-  EndpointConfigured,
-  EventCatalogue,
-  EventEnvelope,
-  TopicNames,
+import {
+  type DeliveryScheduled,
+  type DispatchRequested,
+  type EndpointConfigured,
+  type EventCatalogue,
+  type EventEnvelope,
+  isSystemEventType,
+  type TopicNames,
 } from '@hookstream/contracts';
 import { deliveryIdFor, EndpointDirectory, type EndpointSubscription } from '@hookstream/delivery';
 import {
@@ -99,7 +100,10 @@ export class FanOut {
         continue;
       }
       const event = decoded;
-      const isOptIn = catalogue.get(event.type)?.optIn ?? false;
+      const definition = catalogue.get(event.type);
+      // A system event comes with its own deliveries, to the endpoints it is about: it has no subscribers.
+      if (isSystemEventType(definition)) continue;
+      const isOptIn = definition?.optIn ?? false;
       const now = Date.now();
       for (const endpoint of this.directory.subscribers(event.tenantId, event.environment, event.type, isOptIn)) {
         const deliveryId = deliveryIdFor(event.eventId, endpoint.endpointId);
