@@ -4,7 +4,7 @@ import { deliveryIdFor } from '@hookstream/delivery';
 import { startDispatcher, startProducer, startRetryScheduler, type RunningApp } from '../support/app-process';
 import { apiClient, samplePayin, type ApiCall } from '../support/api';
 import { cleanUp } from '../support/clean-up';
-import { TestReceiver } from '../support/receiver';
+import { type ReceivedWebhook, TestReceiver } from '../support/receiver';
 import { uniqueName } from '../support/stack';
 import { waitFor } from '../support/wait-for';
 
@@ -71,6 +71,16 @@ function failFirst(path: string, failures: number, status = 500): void {
     seen.set(id, count);
     response.writeHead(count <= failures ? status : 200).end();
   });
+}
+
+/** How many requests each webhook-id got. */
+function requestsPerWebhook(requests: readonly ReceivedWebhook[]): number[] {
+  const counts = new Map<string, number>();
+  for (const request of requests) {
+    const id = String(request.headers['webhook-id']);
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return [...counts.values()];
 }
 
 const delivery = (id: string) => api<Delivery>('GET', `/v1/deliveries/${id}`, { key });
@@ -154,12 +164,7 @@ describe('retry scheduler', () => {
       ) - restartedAt;
     expect(retriedWithin).toBeLessThan(15_000);
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const perWebhook = new Map<string, number>();
-    for (const request of requests()) {
-      const id = String(request.headers['webhook-id']);
-      perWebhook.set(id, (perWebhook.get(id) ?? 0) + 1);
-    }
-    expect([...perWebhook.values()]).toEqual(Array.from({ length: 20 }, () => 2));
+    expect(requestsPerWebhook(requests())).toEqual(Array.from({ length: 20 }, () => 2));
     for (const eventId of eventIds) {
       for (const endpointId of endpointIds) {
         const final = await waitFor('the delivery to succeed', async () => {
@@ -188,12 +193,7 @@ describe('retry scheduler', () => {
     await second.stop();
     running.delete(second);
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const perWebhook = new Map<string, number>();
-    for (const request of requests()) {
-      const id = String(request.headers['webhook-id']);
-      perWebhook.set(id, (perWebhook.get(id) ?? 0) + 1);
-    }
-    expect([...perWebhook.values()]).toEqual(Array.from({ length: 20 }, () => 2));
+    expect(requestsPerWebhook(requests())).toEqual(Array.from({ length: 20 }, () => 2));
   });
 
   it('sends a manual retry at once, and the scheduled retry it overtook not again', async () => {

@@ -1,7 +1,8 @@
 import type { EndpointDisabled, TopicNames } from '@hookstream/contracts';
 import type { AvroCodec, Publisher, RegisteredSchema } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
-import { type Pool, whileHoldingAdvisoryLock } from '@hookstream/postgres';
+import type { Pool } from '@hookstream/postgres';
+import { ExclusiveSweep } from '../exclusive-sweep';
 import type { Counter } from 'prom-client';
 import type { EndpointsRepository } from './endpoints.repository';
 
@@ -38,46 +39,28 @@ export interface EndpointHealthSweeperOptions {
  * endpoint-status consumer applies to configuration (and the outbox to the other apps).
  */
 export class EndpointHealthSweeper {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private isStopped = false;
+  private readonly sweep: ExclusiveSweep;
   /** Endpoint id → the row version it was asked to be disabled at: not asked twice while the log catches up. */
   private requested = new Map<string, string>();
 
-  constructor(private readonly options: EndpointHealthSweeperOptions) {}
+  constructor(private readonly options: EndpointHealthSweeperOptions) {
+    this.sweep = new ExclusiveSweep({
+      name: 'endpoint health sweep',
+      db: options.db,
+      lock: ENDPOINT_HEALTH_SWEEP_LOCK,
+      intervalMs: options.intervalMs,
+      logger: options.logger,
+      work: () => this.disableFailingEndpoints(),
+      onOutcome: (outcome) => options.metrics.sweeps.inc({ outcome }),
+    });
+  }
 
   start(): void {
-    this.isStopped = false;
-    this.schedule();
+    this.sweep.start();
   }
 
-  async stop(): Promise<void> {
-    this.isStopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    // One sweep after another, never two at once, however long one takes.
-    this.timer = setTimeout(() => {
-      this.running = this.sweep().finally(() => {
-        this.running = undefined;
-        if (!this.isStopped) this.schedule();
-      });
-    }, this.options.intervalMs);
-  }
-
-  private async sweep(): Promise<void> {
-    const { db, logger, metrics } = this.options;
-    try {
-      const swept = await whileHoldingAdvisoryLock(db, ENDPOINT_HEALTH_SWEEP_LOCK, () =>
-        this.disableFailingEndpoints(),
-      );
-      metrics.sweeps.inc({ outcome: swept ? 'completed' : 'locked' });
-    } catch (error) {
-      logger.warn({ err: error }, 'endpoint health sweep failed; will sweep again');
-      metrics.sweeps.inc({ outcome: 'failed' });
-    }
+  stop(): Promise<void> {
+    return this.sweep.stop();
   }
 
   private async disableFailingEndpoints(): Promise<void> {

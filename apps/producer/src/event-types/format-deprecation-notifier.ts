@@ -11,7 +11,8 @@ import {
 import { deliveryIdFor, derivedEventId } from '@hookstream/delivery';
 import type { AvroCodec, Publisher, RegisteredSchema, RegisteredSchemas } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
-import { type Pool, whileHoldingAdvisoryLock } from '@hookstream/postgres';
+import type { Pool } from '@hookstream/postgres';
+import { ExclusiveSweep } from '../exclusive-sweep';
 import type { Counter } from 'prom-client';
 import type { EndpointToNotify, FormatDeprecationNotices } from './format-deprecation-notices';
 
@@ -52,46 +53,31 @@ export interface FormatDeprecationNotifierOptions {
  */
 export class FormatDeprecationNotifier {
   private readonly noticeSchema: RegisteredSchema;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private isStopped = false;
+  private readonly sweep: ExclusiveSweep;
 
   constructor(private readonly options: FormatDeprecationNotifierOptions) {
     const registered = options.schemas.events.get(FORMAT_DEPRECATED_EVENT_TYPE)?.get(NOTICE_FORMAT_VERSION);
     if (!registered) throw new Error(`${FORMAT_DEPRECATED_EVENT_TYPE} v${NOTICE_FORMAT_VERSION} is not registered`);
     this.noticeSchema = registered;
+    this.sweep = new ExclusiveSweep({
+      name: 'format deprecation sweep',
+      db: options.db,
+      lock: FORMAT_DEPRECATION_SWEEP_LOCK,
+      intervalMs: options.intervalMs,
+      logger: options.logger,
+      runAtStart: true,
+      work: () => this.notifyAll(),
+      onOutcome: (outcome) => options.metrics.sweeps.inc({ outcome }),
+    });
   }
 
   /** Sweeps now, then every interval; with nothing deprecated there is nothing to do. */
   start(): void {
-    if (this.options.deprecations.all.length === 0) return;
-    this.isStopped = false;
-    this.run();
+    if (this.options.deprecations.all.length > 0) this.sweep.start();
   }
 
-  async stop(): Promise<void> {
-    this.isStopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private run(): void {
-    // One sweep after another, never two at once, however long one takes.
-    this.running = this.sweep().finally(() => {
-      this.running = undefined;
-      if (!this.isStopped) this.timer = setTimeout(() => this.run(), this.options.intervalMs);
-    });
-  }
-
-  private async sweep(): Promise<void> {
-    const { db, logger, metrics } = this.options;
-    try {
-      const hasRun = await whileHoldingAdvisoryLock(db, FORMAT_DEPRECATION_SWEEP_LOCK, () => this.notifyAll());
-      metrics.sweeps.inc({ outcome: hasRun ? 'completed' : 'locked' });
-    } catch (error) {
-      logger.warn({ err: error }, 'format deprecation sweep failed; will sweep again');
-      metrics.sweeps.inc({ outcome: 'failed' });
-    }
+  stop(): Promise<void> {
+    return this.sweep.stop();
   }
 
   private async notifyAll(): Promise<void> {
@@ -99,7 +85,7 @@ export class FormatDeprecationNotifier {
     for (const deprecation of deprecations.all) {
       const isOptIn = catalogue.get(deprecation.type)?.optIn ?? false;
       for (;;) {
-        if (this.isStopped) return;
+        if (this.sweep.isStopped) return;
         const endpoints = await notices.awaitingNotice(deprecation, { isOptIn, limit: PAGE_SIZE });
         if (endpoints.length > 0) await this.notify(deprecation, endpoints);
         if (endpoints.length < PAGE_SIZE) break;
