@@ -44,6 +44,8 @@ export async function waitUntilReady(port: number, app: RunningApp, timeoutMs = 
   try {
     await waitUntilAnswering(port, app, timeoutMs);
   } catch (error) {
+    // Never leave it running: the test cannot stop an app it never got, and jest would wait for it.
+    app.process.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n--- ${app.name} output ---\n${app.output().slice(-4000)}`, {
       cause: error,
     });

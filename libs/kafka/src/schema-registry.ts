@@ -8,8 +8,16 @@ export type { SchemaRegistry };
  */
 export const SUBJECT_COMPATIBILITY = COMPATIBILITY.BACKWARD_TRANSITIVE;
 
-export function createSchemaRegistry(url: string): SchemaRegistry {
-  return new SchemaRegistry({ host: url });
+/** No registry request may wait forever: a stuck one fails after `requestTimeoutMs` instead. */
+export function createSchemaRegistry(url: string, { requestTimeoutMs = 10_000 } = {}): SchemaRegistry {
+  return new SchemaRegistry({
+    host: url,
+    middlewares: [
+      () => ({
+        prepareRequest: (next) => next().then((request) => request.enhance({ timeout: requestTimeoutMs })),
+      }),
+    ],
+  });
 }
 
 /** Subject name under Confluent's TopicRecordNameStrategy: `<topic>-<record full name>`. */
@@ -44,9 +52,16 @@ export async function registerAvroSchema(
   schema: Readonly<Record<string, unknown>>,
 ): Promise<{ id: number; subject: string }> {
   const subject = subjectFor(topic, schema);
-  const { id } = await registry.register(
-    { type: SchemaType.AVRO, schema: canonicalSchemaJson(schema) },
-    { subject, compatibility: SUBJECT_COMPATIBILITY },
-  );
-  return { id, subject };
+  // Registering is idempotent: a request that timed out is simply made again, twice at most.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { id } = await registry.register(
+        { type: SchemaType.AVRO, schema: canonicalSchemaJson(schema) },
+        { subject, compatibility: SUBJECT_COMPATIBILITY },
+      );
+      return { id, subject };
+    } catch (error) {
+      if (attempt >= 3 || !/\bTimeout \(\d+ms\)/.test((error as Error).message)) throw error;
+    }
+  }
 }
