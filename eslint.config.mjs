@@ -14,7 +14,7 @@ const onlyIn = (owner, packages) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.stack/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'libs/receiver/dist/**', 'node_modules/**', '.stack/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -42,4 +42,19 @@ export default tseslint.config(
   },
   onlyIn('kafka', ['kafkajs', '@kafkajs/confluent-schema-registry']),
   onlyIn('postgres', ['pg']),
+  // The receiver kit is published alone, for merchants: it may not depend on the engine's libs.
+  {
+    files: ['libs/receiver/src/**/*.ts'],
+    ignores: ['libs/receiver/src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          // pg too: the Postgres store takes the merchant's own pool through an interface.
+          paths: ['pg', 'kafkajs'].map((name) => ({ name, message: '@hookstream/receiver imports no client' })),
+          patterns: [{ group: ['@hookstream/*'], message: '@hookstream/receiver is published alone' }],
+        },
+      ],
+    },
+  },
 );
