@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { aptInstall } from './stack/binaries.mjs';
 import { repoRoot } from './stack/config.mjs';
 
 export function sh(command, args, options = {}) {
@@ -20,6 +21,20 @@ export function ensureNodeModules() {
   if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return;
   console.log('installing node modules (npm ci)…');
   sh('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+/** Debian's Chromium, which the dashboard's browser test drives headless through playwright-core. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** `apt-get install chromium` when it is missing (as root); otherwise a clear word on what to install. */
+export function ensureChromium() {
+  if (existsSync(CHROMIUM)) return;
+  try {
+    aptInstall(['chromium'], `${CHROMIUM} is missing: the dashboard's browser test needs it`);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
 }
 
 export function stackStatus(env = process.env) {

@@ -116,6 +116,7 @@ hookstream is running (local mode)
   API            ${apiUrl}/v1
   sandbox key    ${tenant?.keys.sandbox ?? '(unavailable)'}   (tenant ${tenant?.name ?? '?'}; its live key is in .stack/local-tenant.json)
   admin token    dev-admin-token
+  dashboard      ${apiUrl}/dashboard   (sign in with the sandbox key)
   API docs       ${apiUrl}/docs
   health         ${apiUrl}/health/ready
   metrics        ${apiUrl}/metrics, :${apps[1].port}/metrics, :${apps[2].port}/metrics

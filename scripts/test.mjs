@@ -3,13 +3,14 @@
 // gate, build, run jest (unit and integration, plus the long scenarios with --full), then stop only
 // what this run started.
 import { spawnSync } from 'node:child_process';
-import { build, ensureNodeModules, stackDown, stackUp } from './setup.mjs';
+import { build, ensureChromium, ensureNodeModules, stackDown, stackUp } from './setup.mjs';
 import { repoRoot } from './stack/config.mjs';
 
 const isFull = process.argv.includes('--full');
 const jestArgs = process.argv.slice(2).filter((arg) => arg !== '--full');
 
 ensureNodeModules();
+ensureChromium();
 const started = stackUp();
 let exitCode;
 try {
