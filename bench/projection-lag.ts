@@ -330,6 +330,7 @@ async function encodeScheduledRecord(
     schemaId: schemas.events.get(delivery.eventType)?.get(1)?.id ?? null,
     transactionId: delivery.eventType.startsWith('payin.') ? `txn_${delivery.eventId.slice(-12)}` : null,
     scheduledAt: Date.now(),
+    isTest: false,
   };
   return { key: delivery.deliveryId, value: await codec.encode(schemas.internal['delivery-scheduled'].id, record) };
 }

@@ -126,6 +126,7 @@ void runBench(BENCH, async (bench) => {
         event,
         dueAt: firstDue,
         remainingTiers: rest,
+        isTest: false,
       };
       const topic = topics.retry(first);
       writes.set(topic, [

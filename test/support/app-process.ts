@@ -95,8 +95,11 @@ export async function launchProducer(
   return { app, port, grpcPort };
 }
 
-/** The dispatcher on a free port with its own topic prefix, ready. */
-export async function startDispatcher(prefix: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningApp> {
+/** The dispatcher on a free port (its health and metrics port) with its own topic prefix, ready. */
+export async function startDispatcher(
+  prefix: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<RunningApp & { port: number }> {
   const port = await freePort();
   const app = startApp('dispatcher', {
     ...process.env,
@@ -108,11 +111,14 @@ export async function startDispatcher(prefix: string, extraEnv: NodeJS.ProcessEn
     ...extraEnv,
   });
   await waitUntilReady(port, app);
-  return app;
+  return { ...app, port };
 }
 
-/** The retry scheduler on a free port with its own topic prefix, ready. */
-export async function startRetryScheduler(prefix: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningApp> {
+/** The retry scheduler on a free port (its health and metrics port) with its own topic prefix, ready. */
+export async function startRetryScheduler(
+  prefix: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<RunningApp & { port: number }> {
   const port = await freePort();
   const app = startApp('retry-scheduler', {
     ...process.env,
@@ -124,5 +130,5 @@ export async function startRetryScheduler(prefix: string, extraEnv: NodeJS.Proce
     ...extraEnv,
   });
   await waitUntilReady(port, app);
-  return app;
+  return { ...app, port };
 }

@@ -25,7 +25,12 @@ export interface DispatchMetrics {
   readonly attemptSeconds: Histogram<'outcome'>;
   readonly parked: Gauge;
   readonly duplicateDispatches: Counter;
+  /** Deliveries at the end of a dispatch: succeeded, retry_scheduled, exhausted or dropped. */
+  readonly deliveries: Counter<'outcome'>;
 }
+
+/** What became of a dispatched delivery once its records are durable. */
+export type DeliveryOutcome = 'succeeded' | 'retry_scheduled' | 'exhausted' | 'dropped';
 
 export interface DispatchWorkerDeps {
   readonly config: DispatcherConfig;
@@ -60,22 +65,31 @@ export class DispatchWorker {
     return this.parked;
   }
 
+  /** Endpoints whose circuit is open now. */
+  get openCircuits(): number {
+    let open = 0;
+    for (const lane of this.lanes.values()) if (lane.isCircuitOpen) open++;
+    return open;
+  }
+
   async handle(message: KafkaMessage): Promise<void> {
     if (!message.value) return;
     const { value: dispatch } = await this.deps.codec.decode<DispatchRequested>(message.value);
     const endpoint = await this.deps.registry.current(dispatch.endpointId);
     if (!endpoint) {
       this.deps.logger.info(
-        { deliveryId: dispatch.deliveryId, endpointId: dispatch.endpointId },
+        { deliveryId: dispatch.deliveryId, eventId: dispatch.eventId, endpointId: dispatch.endpointId },
         'endpoint deleted; delivery dropped',
       );
+      this.deps.metrics.deliveries.inc({ outcome: 'dropped' });
       return;
     }
     if (endpoint.config.status === 'disabled') {
       this.deps.logger.info(
-        { deliveryId: dispatch.deliveryId, endpointId: dispatch.endpointId },
+        { deliveryId: dispatch.deliveryId, eventId: dispatch.eventId, endpointId: dispatch.endpointId },
         'endpoint disabled; not attempted',
       );
+      this.deps.metrics.deliveries.inc({ outcome: 'dropped' });
       return;
     }
     const lane = this.laneOf(dispatch.endpointId);
@@ -85,9 +99,10 @@ export class DispatchWorker {
     if (!live || live.config.status === 'disabled') {
       lane.leave();
       this.deps.logger.info(
-        { deliveryId: dispatch.deliveryId, endpointId: dispatch.endpointId },
+        { deliveryId: dispatch.deliveryId, eventId: dispatch.eventId, endpointId: dispatch.endpointId },
         'endpoint gone or disabled while waiting; not attempted',
       );
+      this.deps.metrics.deliveries.inc({ outcome: 'dropped' });
       return;
     }
     // A redrive while a scheduled retry waits dispatches the same attempt twice: send it once.
@@ -180,6 +195,7 @@ export class DispatchWorker {
       });
     }
 
+    let delivery: DeliveryOutcome = 'succeeded';
     if (outcome.ok) {
       deliveryLog.push({ key: dispatch.deliveryId, value: await encode('attempt-succeeded', attempt) });
     } else {
@@ -202,6 +218,7 @@ export class DispatchWorker {
           },
           await exhausted(),
         );
+        delivery = 'exhausted';
       } else {
         const decision = decideRetry(
           {
@@ -214,6 +231,7 @@ export class DispatchWorker {
         );
         if (decision.kind === 'exhausted') {
           deliveryLog.push(await exhausted());
+          delivery = 'exhausted';
         } else {
           const [firstTier, ...remainingTiers] = decision.tiers;
           if (!firstTier) throw new Error('a retry without a tier');
@@ -232,17 +250,32 @@ export class DispatchWorker {
             event: dispatch.event,
             dueAt: Date.now() + tierMs(firstTier),
             remainingTiers,
+            isTest: dispatch.isTest,
           };
           writes.push(
             this.deps.publisher.publish(topics.retry(firstTier), [
               { key: dispatch.endpointId, value: await encode('retry-requested', retry) },
             ]),
           );
+          delivery = 'retry_scheduled';
         }
       }
     }
     writes.push(this.deps.publisher.publish(topics.deliveryEvents, deliveryLog));
     await Promise.all(writes);
+    // Counted once durable: a dispatch handled again after a failed write is not counted twice.
+    this.deps.metrics.deliveries.inc({ outcome: delivery });
+    const line = {
+      deliveryId: dispatch.deliveryId,
+      eventId: dispatch.eventId,
+      endpointId: dispatch.endpointId,
+      attempt: dispatch.attempt,
+      statusCode: outcome.statusCode,
+      latencyMs: outcome.latencyMs,
+      outcome: delivery,
+    };
+    if (outcome.ok) this.deps.logger.debug(line, 'attempt succeeded');
+    else this.deps.logger.info({ ...line, errorClass: outcome.errorClass }, 'attempt failed');
   }
 
   dispose(): void {

@@ -50,6 +50,10 @@ export class EndpointLane {
     }
   }
 
+  get isCircuitOpen(): boolean {
+    return this.circuit.status === 'open';
+  }
+
   leave(): void {
     this.running--;
     this.slotWaiters.shift()?.();

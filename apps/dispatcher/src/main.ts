@@ -4,10 +4,12 @@ import {
   AvroCodec,
   ConcurrentConsumer,
   connectAdmin,
+  ConsumerLagSampler,
   createKafka,
   createSchemaRegistry,
   kafkaReadiness,
   Publisher,
+  registerConsumerLag,
   registerSchemas,
   schemaRegistryReadiness,
 } from '@hookstream/kafka';
@@ -84,11 +86,18 @@ void runApp({
           help: 'Dispatches of an attempt this dispatcher had already made, skipped',
           registers: [metrics],
         }),
+        deliveries: new Counter({
+          name: 'hookstream_deliveries_total',
+          help: 'Dispatched deliveries by what became of them: succeeded, retry_scheduled, exhausted, dropped',
+          labelNames: ['outcome'],
+          registers: [metrics],
+        }),
       },
     });
+    const groupId = `${config.kafka.topicPrefix}-dispatcher`;
     const consumer = new ConcurrentConsumer({
       kafka,
-      groupId: `${config.kafka.topicPrefix}-dispatcher`,
+      groupId,
       topic: topics.dispatch,
       logger,
       maxBuffered: config.maxInFlight,
@@ -103,6 +112,19 @@ void runApp({
       collect() {
         this.set(consumer.inFlight);
       },
+    });
+    new Gauge({
+      name: 'hookstream_dispatcher_open_circuits',
+      help: 'Endpoints whose circuit is open',
+      registers: [metrics],
+      collect() {
+        this.set(worker.openCircuits);
+      },
+    });
+    registerConsumerLag({
+      sampler: new ConsumerLagSampler(admin, logger),
+      groups: [{ groupId, topics: [topics.dispatch] }],
+      registers: [metrics],
     });
     return {
       module: DispatcherModule.forRoot({

@@ -1,4 +1,10 @@
-import type { DispatchRequested, EventCatalogue, EventEnvelope } from '@hookstream/contracts';
+import {
+  type DispatchRequested,
+  type EventCatalogue,
+  type EventEnvelope,
+  TEST_EVENT_HEADER,
+  TEST_EVENT_HEADER_VALUE,
+} from '@hookstream/contracts';
 import type { AvroCodec } from '@hookstream/kafka';
 import { secretFingerprint, sign, signedContent } from '@hookstream/signing';
 import { createHash } from 'node:crypto';
@@ -38,6 +44,8 @@ export async function buildWebhookRequest(
     headers: {
       'content-type': 'application/json',
       'user-agent': deps.userAgent,
+      // Outside the signed body, so the Standard Webhooks contract is the same for test and live events.
+      ...(dispatch.isTest ? { [TEST_EVENT_HEADER]: TEST_EVENT_HEADER_VALUE } : {}),
       ...sign(dispatch.deliveryId, webhookTimestamp, body, secrets),
     },
     webhookTimestamp,

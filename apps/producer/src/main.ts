@@ -10,14 +10,16 @@ import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import {
   AvroCodec,
   connectAdmin,
+  ConsumerLagSampler,
   createKafka,
   createSchemaRegistry,
   kafkaReadiness,
   Publisher,
+  registerConsumerLag,
   registerSchemas,
   schemaRegistryReadiness,
 } from '@hookstream/kafka';
-import { createMetricsRegistry } from '@hookstream/observability';
+import { createMetricsRegistry, httpMetrics } from '@hookstream/observability';
 import { createPool, migrate, postgresReadiness } from '@hookstream/postgres';
 import { ApiKeyHasher, SecretSealer } from '@hookstream/secrets';
 import { fromSetting } from '@hookstream/settings';
@@ -29,10 +31,12 @@ import { onEndpointDisabledConsumer } from './endpoints/on-endpoint-disabled.con
 import { OutboxRelay } from './endpoints/outbox-relay';
 import { FormatDeprecationNotices } from './event-types/format-deprecation-notices';
 import { FormatDeprecationNotifier } from './event-types/format-deprecation-notifier';
+import { IngestMetrics } from './events/ingest-metrics';
 import { FanOut } from './fan-out/fan-out';
 import { configureHttp } from './http/configure-http';
 import { ProducerContext } from './producer-context';
 import { Projector } from './projector/projector';
+import { registerProjectorMetrics } from './projector/projector-metrics';
 import { ProducerModule } from './producer.module';
 
 const config = loadOrExit(() => loadProducerConfig(process.env));
@@ -72,6 +76,11 @@ void runApp({
       new SecretSealer(config.masterKey),
       outbox,
     );
+    const groups = {
+      fanOut: `${config.kafka.topicPrefix}-fan-out`,
+      endpointStatus: `${config.kafka.topicPrefix}-endpoint-status`,
+      projector: `${config.kafka.topicPrefix}-projector`,
+    };
     const fanOut = new FanOut({
       kafka,
       admin,
@@ -79,14 +88,14 @@ void runApp({
       schemas,
       catalogue,
       topics,
-      groupId: `${config.kafka.topicPrefix}-fan-out`,
+      groupId: groups.fanOut,
       logger,
       crashBeforeCommit: config.isLocal && config.testHooks.crashFanOutBeforeCommit,
     });
     const endpoints = new EndpointsRepository(pool);
     const endpointDisabled = onEndpointDisabledConsumer({
       kafka,
-      groupId: `${config.kafka.topicPrefix}-endpoint-status`,
+      groupId: groups.endpointStatus,
       topics,
       codec,
       schema: schemas.internal['endpoint-disabled'],
@@ -152,10 +161,28 @@ void runApp({
       schemas,
       catalogue,
       topics,
-      groupId: `${config.kafka.topicPrefix}-projector`,
+      groupId: groups.projector,
       logger,
       concurrency: config.projectorConcurrency,
       crashBeforeCommit: config.testHooks.crashProjectorBeforeCommit,
+    });
+    const ingestMetrics = new IngestMetrics(metrics);
+    registerProjectorMetrics({
+      admin,
+      db: pool,
+      topics: [topics.events, topics.deliveryEvents],
+      lastProjectedTimestamps: () => projector.lastProjectedTimestamps,
+      logger,
+      registers: [metrics],
+    });
+    registerConsumerLag({
+      sampler: new ConsumerLagSampler(admin, logger),
+      groups: [
+        { groupId: groups.fanOut, topics: [topics.events] },
+        { groupId: groups.endpointStatus, topics: [topics.deliveryEvents] },
+        { groupId: groups.projector, topics: [topics.events, topics.deliveryEvents] },
+      ],
+      registers: [metrics],
     });
     return {
       module: ProducerModule.forRoot({
@@ -165,6 +192,7 @@ void runApp({
         apiKeyHasher: new ApiKeyHasher(config.masterKey),
         context,
         formatDeprecations,
+        ingestMetrics,
         observability: {
           metrics,
           readinessChecks: [
@@ -175,6 +203,7 @@ void runApp({
         },
       }),
       configure: (app) => {
+        app.use(httpMetrics(metrics), ingestMetrics.countErrors());
         configureHttp(app, logger, config.version);
         app.connectMicroservice<MicroserviceOptions>({
           transport: Transport.GRPC,

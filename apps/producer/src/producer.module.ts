@@ -8,12 +8,15 @@ import { API_KEY_HASHER, ApiKeyAuthenticator, ApiKeyGuard } from './auth/api-key
 import type { ProducerConfig } from './config';
 import { EndpointsController } from './endpoints/endpoints.controller';
 import { EndpointsRepository } from './endpoints/endpoints.repository';
+import { EndpointTestService } from './endpoints/endpoint-test.service';
 import { EndpointsService } from './endpoints/endpoints.service';
 import { EventTypesController } from './event-types/event-types.controller';
 import { EventsController } from './events/events.controller';
+import { IngestMetrics } from './events/ingest-metrics';
 import { IngestService } from './events/ingest.service';
 import { ProducerContext } from './producer-context';
 import { DeliveriesController } from './status/deliveries.controller';
+import { DeliveryStatsQuery } from './status/delivery-stats';
 import { DeliveryStatusGrpc } from './status/delivery-status.grpc';
 import { RedriveService } from './status/redrive.service';
 import { StatusQueries } from './status/status-queries';
@@ -28,6 +31,7 @@ export interface ProducerModuleOptions {
   readonly context: ProducerContext;
   readonly formatDeprecations: FormatDeprecations;
   readonly observability: ObservabilityOptions;
+  readonly ingestMetrics: IngestMetrics;
 }
 
 @Module({})
@@ -51,13 +55,16 @@ export class ProducerModule {
         { provide: API_KEY_HASHER, useValue: options.apiKeyHasher },
         { provide: ProducerContext, useValue: options.context },
         { provide: FormatDeprecations, useValue: options.formatDeprecations },
+        { provide: IngestMetrics, useValue: options.ingestMetrics },
         AdminTokenGuard,
         ApiKeyAuthenticator,
         ApiKeyGuard,
         EndpointsRepository,
         EndpointsService,
+        EndpointTestService,
         IngestService,
         StatusQueries,
+        DeliveryStatsQuery,
         RedriveService,
       ],
     };

@@ -3,17 +3,19 @@ import { EventCatalogue, loadSchemaFiles, type RetryRequested, RETRY_TIERS, topi
 import {
   AvroCodec,
   connectAdmin,
+  ConsumerLagSampler,
   createKafka,
   createSchemaRegistry,
   DelayedRecordsConsumer,
   type KafkaMessage,
   kafkaReadiness,
   quarantineRecord,
+  registerConsumerLag,
   registerSchemas,
   schemaRegistryReadiness,
 } from '@hookstream/kafka';
 import { createMetricsRegistry } from '@hookstream/observability';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { loadRetrySchedulerConfig } from './config';
 import { nextHop } from './next-hop';
 import { RetrySchedulerModule } from './retry-scheduler.module';
@@ -64,10 +66,14 @@ void runApp({
       }
     };
 
-    const scheduler = new DelayedRecordsConsumer({
-      kafka,
+    const group = {
       groupId: `${config.kafka.topicPrefix}-retry-scheduler`,
       topics: RETRY_TIERS.map((tier) => topics.retry(tier)),
+    };
+    const scheduler = new DelayedRecordsConsumer({
+      kafka,
+      groupId: group.groupId,
+      topics: group.topics,
       transactionalIdPrefix: `${config.kafka.topicPrefix}-retry-scheduler`,
       logger,
       // An unreadable record is due at once: it goes to quarantine instead of blocking its partition.
@@ -101,6 +107,27 @@ void runApp({
             ];
       },
       onFired: (topic, latenessMs) => lateness.observe({ tier: tierOf.get(topic) ?? topic }, latenessMs / 1000),
+    });
+    // The backlog is this group's lag on the tier topics: one sample (cached) feeds both gauges.
+    const lagSampler = new ConsumerLagSampler(admin, logger);
+    registerConsumerLag({ sampler: lagSampler, groups: [group], registers: [metrics] });
+    new Gauge({
+      name: 'hookstream_retry_backlog',
+      help: 'Retries waiting in each tier topic: records the retry scheduler has not yet fired',
+      labelNames: ['tier'],
+      registers: [metrics],
+      async collect() {
+        for (const [topic, waiting] of await lagSampler.lag(group))
+          this.set({ tier: tierOf.get(topic) ?? topic }, waiting);
+      },
+    });
+    new Gauge({
+      name: 'hookstream_retry_waiting_partitions',
+      help: 'Tier partitions paused until their head record falls due',
+      registers: [metrics],
+      collect() {
+        this.set(scheduler.waitingPartitions);
+      },
     });
     return {
       module: RetrySchedulerModule.forRoot({

@@ -13,6 +13,7 @@ const retry: RetryRequested = {
   event: Buffer.from('event bytes'),
   dueAt: 1_000_000,
   remainingTiers: ['30s', '5s'],
+  isTest: false,
 };
 
 describe('nextHop', () => {
@@ -40,8 +41,15 @@ describe('nextHop', () => {
         attempt: 3,
         event: Buffer.from('event bytes'),
         requestedAt: 1_000_250,
+        isTest: false,
       },
     });
+  });
+
+  it('keeps a test delivery marked as a test through every hop', () => {
+    const test = { ...retry, isTest: true };
+    expect(nextHop(test, 1_000_250).record.isTest).toBe(true);
+    expect(nextHop({ ...test, remainingTiers: [] }, 1_000_250).record.isTest).toBe(true);
   });
 
   it('refuses a chain naming a tier that does not exist', () => {

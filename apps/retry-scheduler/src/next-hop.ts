@@ -20,6 +20,7 @@ export function nextHop(retry: RetryRequested, now: number): NextHop {
         attempt: retry.attempt,
         event: retry.event,
         requestedAt: now,
+        isTest: retry.isTest,
       },
     };
   }

@@ -52,6 +52,8 @@ export interface DeliveryScheduled extends DeliveryRef {
   readonly schemaId: number | null;
   readonly transactionId: string | null;
   readonly scheduledAt: number;
+  /** A sample event sent by `POST /v1/endpoints/:id/test`; false in records written before it was kept. */
+  readonly isTest: boolean;
 }
 
 export interface DispatchRequested extends DeliveryRef {
@@ -59,6 +61,8 @@ export interface DispatchRequested extends DeliveryRef {
   readonly attempt: number;
   readonly event: Buffer;
   readonly requestedAt: number;
+  /** Sent with a `hookstream-test: 1` header; false in records written before it was kept. */
+  readonly isTest: boolean;
 }
 
 /** An event as it travels on the events topic: the envelope of every event type. */
@@ -139,4 +143,6 @@ export interface RetryRequested extends DeliveryRef {
   readonly event: Buffer;
   readonly dueAt: number;
   readonly remainingTiers: string[];
+  /** Carried into the retry's DispatchRequested; false in records written before it was kept. */
+  readonly isTest: boolean;
 }

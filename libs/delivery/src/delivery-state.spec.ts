@@ -31,6 +31,7 @@ const scheduled: DeliveryEvent = {
   schemaId: 42,
   transactionId: 'txn_1',
   scheduledAt: 100,
+  isTest: false,
 };
 const failed1: DeliveryEvent = { type: 'AttemptFailed', ...facts, attempt: attempt(1, 110, 500) };
 const retry2: DeliveryEvent = { type: 'RetryScheduled', ...facts, attempt: 2, dueAt: 5110 };
@@ -54,6 +55,13 @@ describe('evolve', () => {
     for (const state of [fold([scheduled]), fold([failed1, scheduled])]) {
       expect(state).toMatchObject({ formatVersion: 1, schemaId: 42 });
     }
+  });
+
+  it('marks a test delivery as a test, even when its scheduling comes after an attempt', () => {
+    const test: DeliveryEvent = { ...scheduled, isTest: true };
+    expect(fold([scheduled])).toMatchObject({ isTest: false });
+    expect(fold([failed1])).toMatchObject({ isTest: false });
+    for (const state of [fold([test, failed1]), fold([failed1, test])]) expect(state).toMatchObject({ isTest: true });
   });
 
   it.each<[string, DeliveryEvent[], ReturnType<typeof view>]>([

@@ -32,6 +32,8 @@ export type DeliveryEvent =
       readonly schemaId: number | null;
       readonly transactionId: string | null;
       readonly scheduledAt: number;
+      /** A sample event sent by `POST /v1/endpoints/:id/test`. */
+      readonly isTest: boolean;
     } & DeliveryFacts)
   | ({ readonly type: 'AttemptSucceeded' | 'AttemptFailed'; readonly attempt: AttemptSummary } & DeliveryFacts)
   | ({ readonly type: 'RetryScheduled'; readonly attempt: number; readonly dueAt: number } & DeliveryFacts)
@@ -45,6 +47,7 @@ export type DeliveryState =
       readonly formatVersion: number | null;
       readonly schemaId: number | null;
       readonly transactionId: string | null;
+      readonly isTest: boolean;
       readonly attempts: readonly AttemptSummary[];
       readonly nextAttemptAt: number | null;
       readonly createdAt: number;
@@ -94,6 +97,7 @@ export function evolve(state: DeliveryState, event: DeliveryEvent): DeliveryStat
           formatVersion: null,
           schemaId: null,
           transactionId: null,
+          isTest: false,
           attempts: [],
           nextAttemptAt: null,
           createdAt: at,
@@ -109,6 +113,7 @@ export function evolve(state: DeliveryState, event: DeliveryEvent): DeliveryStat
         formatVersion: event.formatVersion,
         schemaId: event.schemaId,
         transactionId: event.transactionId,
+        isTest: event.isTest,
         createdAt: Math.min(current.createdAt, event.scheduledAt),
         nextAttemptAt:
           current.attempts.length === 0 && current.status === 'pending' ? event.scheduledAt : current.nextAttemptAt,

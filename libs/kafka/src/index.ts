@@ -19,3 +19,4 @@ export * from './log-replay';
 export * from './partition-transactions';
 export * from './delayed-records-consumer';
 export * from './quarantine';
+export * from './consumer-lag';

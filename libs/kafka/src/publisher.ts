@@ -1,8 +1,15 @@
 import type { Kafka, Producer } from 'kafkajs';
 
+/** A record to publish; headers carry markers that are not part of the value's schema. */
+export interface PublishedMessage {
+  readonly key: string;
+  readonly value: Buffer | null;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 interface Pending {
   readonly topic: string;
-  readonly messages: { key: string; value: Buffer | null }[];
+  readonly messages: readonly PublishedMessage[];
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -32,7 +39,7 @@ export class Publisher {
     await this.producer.disconnect();
   }
 
-  publish(topic: string, messages: { key: string; value: Buffer | null }[]): Promise<void> {
+  publish(topic: string, messages: readonly PublishedMessage[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ topic, messages, resolve, reject });
       void this.drain();
@@ -54,13 +61,16 @@ export class Publisher {
           batch.push(next);
           size += next.messages.length;
         }
-        const byTopic = new Map<string, { key: string; value: Buffer | null }[]>();
+        const byTopic = new Map<string, PublishedMessage[]>();
         for (const pending of batch)
           byTopic.set(pending.topic, [...(byTopic.get(pending.topic) ?? []), ...pending.messages]);
         try {
           await this.producer.sendBatch({
             acks: -1,
-            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+            topicMessages: [...byTopic].map(([topic, messages]) => ({
+              topic,
+              messages: messages.map((m) => ({ ...m })),
+            })),
           });
           for (const pending of batch) pending.resolve();
         } catch (error) {

@@ -1,11 +1,46 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-/** One JSON log line per record on stdout; the app name on every line. */
-export function createLogger(app: string, level = 'info'): Logger {
-  return pino({ level, base: { app }, timestamp: pino.stdTimeFunctions.isoTime });
+/**
+ * Paths that may carry an endpoint secret (`whsec_…`), an API key (`sk_…`) or a token, should a
+ * request, a header set or a config ever be logged: pino writes `[Redacted]` in their place.
+ */
+export const REDACTED_PATHS: readonly string[] = [
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'secret',
+  '*.secret',
+  'secrets',
+  '*.secrets',
+  'masterKey',
+  '*.masterKey',
+  'apiKey',
+  '*.apiKey',
+  'key',
+  '*.key',
+  'token',
+  '*.token',
+  'adminToken',
+  '*.adminToken',
+];
+
+/** One JSON log line per record on stdout (or `destination`); the app name on every line. */
+export function createLogger(app: string, level = 'info', destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { app },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: [...REDACTED_PATHS] },
+    },
+    destination,
+  );
 }
 
 /** Routes Nest's own log calls into the app's pino logger. */

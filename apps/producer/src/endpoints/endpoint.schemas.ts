@@ -55,3 +55,13 @@ export const RecoverEndpointSchema = z
       .describe('ISO 8601: failed and exhausted deliveries created at or after it are sent again'),
   })
   .strict();
+
+export const TestEndpointSchema = z
+  .object({
+    eventType: z
+      .string()
+      .min(1)
+      .describe('a merchant event type the endpoint receives; its example (schemas/<type>/example.json) is sent'),
+  })
+  .strict();
+export type TestEndpoint = z.infer<typeof TestEndpointSchema>;

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
@@ -8,8 +8,10 @@ import {
   CreateEndpointSchema,
   ListEndpointsQuerySchema,
   RecoverEndpointSchema,
+  TestEndpointSchema,
   UpdateEndpointSchema,
 } from './endpoint.schemas';
+import { EndpointTestService } from './endpoint-test.service';
 import { EndpointsService } from './endpoints.service';
 
 @ApiTags('endpoints')
@@ -20,6 +22,7 @@ export class EndpointsController {
   constructor(
     private readonly endpoints: EndpointsService,
     private readonly redrive: RedriveService,
+    private readonly test: EndpointTestService,
   ) {}
 
   @Post()
@@ -65,6 +68,23 @@ export class EndpointsController {
   @ApiOperation({ summary: 'A new signing secret; the old one stays valid, and also signs, for 24 hours' })
   rotateSecret(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     return this.endpoints.rotateSecret(principal, id);
+  }
+
+  @Post(':id/test')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Send this endpoint a sample event of a type it receives, marked as a test (header hookstream-test: 1)',
+  })
+  @ApiResponse({ status: 202, description: '{ eventId }: the sample event, delivered like any other' })
+  @ApiResponse({ status: 400, description: 'an unknown or system event type, or one the endpoint does not receive' })
+  @ApiResponse({ status: 404, description: 'no such endpoint for this key' })
+  @ApiResponse({ status: 409, description: 'the endpoint is disabled' })
+  sendTest(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body({ schema: TestEndpointSchema }) body: z.infer<typeof TestEndpointSchema>,
+  ) {
+    return this.test.send(principal, id, body);
   }
 
   @Post(':id/recover')

@@ -1,18 +1,16 @@
 import {
-  type DeliveryScheduled,
-  type DispatchRequested,
   type EventCatalogue,
-  type EventEnvelope,
   FORMAT_DEPRECATED_EVENT_TYPE,
   type FormatDeprecation,
   type FormatDeprecations,
   type TopicNames,
 } from '@hookstream/contracts';
-import { deliveryIdFor, derivedEventId } from '@hookstream/delivery';
-import type { AvroCodec, Publisher, RegisteredSchema, RegisteredSchemas } from '@hookstream/kafka';
+import { derivedEventId } from '@hookstream/delivery';
+import type { AvroCodec, Publisher, RegisteredSchemas } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
 import type { Pool } from '@hookstream/postgres';
 import { ExclusiveSweep } from '../exclusive-sweep';
+import { TargetedDelivery } from '../targeted-delivery/targeted-delivery';
 import type { Counter } from 'prom-client';
 import type { EndpointToNotify, FormatDeprecationNotices } from './format-deprecation-notices';
 
@@ -49,16 +47,16 @@ export interface FormatDeprecationNotifierOptions {
  * Gives merchants advance notice of a format change: each endpoint pinned to a deprecated version of a
  * type it receives gets one signed `hookstream.format_deprecated` webhook per deprecation. The notice
  * is an event on the events topic (the fan-out leaves system events alone) with a delivery to that one
- * endpoint, written as the fan-out writes its deliveries; the dispatcher signs and sends it like any other.
+ * endpoint (`TargetedDelivery`); the dispatcher signs and sends it like any other.
  */
 export class FormatDeprecationNotifier {
-  private readonly noticeSchema: RegisteredSchema;
+  private readonly delivery: TargetedDelivery;
   private readonly sweep: ExclusiveSweep;
 
   constructor(private readonly options: FormatDeprecationNotifierOptions) {
-    const registered = options.schemas.events.get(FORMAT_DEPRECATED_EVENT_TYPE)?.get(NOTICE_FORMAT_VERSION);
-    if (!registered) throw new Error(`${FORMAT_DEPRECATED_EVENT_TYPE} v${NOTICE_FORMAT_VERSION} is not registered`);
-    this.noticeSchema = registered;
+    if (!options.schemas.events.get(FORMAT_DEPRECATED_EVENT_TYPE)?.has(NOTICE_FORMAT_VERSION))
+      throw new Error(`${FORMAT_DEPRECATED_EVENT_TYPE} v${NOTICE_FORMAT_VERSION} is not registered`);
+    this.delivery = new TargetedDelivery(options);
     this.sweep = new ExclusiveSweep({
       name: 'format deprecation sweep',
       db: options.db,
@@ -94,78 +92,38 @@ export class FormatDeprecationNotifier {
   }
 
   private async notify(deprecation: FormatDeprecation, endpoints: readonly EndpointToNotify[]): Promise<void> {
-    const { publisher, codec, schemas, topics, notices, logger, metrics } = this.options;
+    const { notices, logger, metrics } = this.options;
     const data = this.noticeData(deprecation);
     const now = Date.now();
-    const sent = await Promise.all(
-      endpoints.map(async (endpoint) => {
+    const sent = endpoints.map((endpoint) => ({
+      endpoint,
+      envelope: {
         // One id per (endpoint, deprecated version): a notice sent again is the same event and delivery.
-        const eventId = derivedEventId(
+        eventId: derivedEventId(
           FORMAT_DEPRECATED_EVENT_TYPE,
           endpoint.id,
           deprecation.type,
           String(deprecation.version),
-        );
-        const deliveryId = deliveryIdFor(eventId, endpoint.id);
-        const envelope: EventEnvelope = {
-          eventId,
-          tenantId: endpoint.tenant_id,
-          environment: endpoint.environment,
-          type: FORMAT_DEPRECATED_EVENT_TYPE,
-          createdAt: now,
-          data,
-        };
-        const event = await codec.encode(this.noticeSchema.id, envelope);
-        const common = {
-          deliveryId,
-          eventId,
-          tenantId: endpoint.tenant_id,
-          environment: endpoint.environment,
-          endpointId: endpoint.id,
-          eventType: FORMAT_DEPRECATED_EVENT_TYPE,
-          formatVersion: NOTICE_FORMAT_VERSION,
-        };
-        const scheduled: DeliveryScheduled = {
-          ...common,
-          schemaId: this.noticeSchema.id,
-          transactionId: null,
-          scheduledAt: now,
-        };
-        const dispatch: DispatchRequested = { ...common, attempt: 1, event, requestedAt: now };
-        return {
-          endpoint,
-          eventId,
-          event: { key: endpoint.tenant_id, value: event },
-          scheduled: {
-            key: deliveryId,
-            value: await codec.encode(schemas.internal['delivery-scheduled'].id, scheduled),
-          },
-          dispatch: {
-            key: endpoint.id,
-            value: await codec.encode(schemas.internal['dispatch-requested'].id, dispatch),
-          },
-        };
-      }),
-    );
-    // The log first (the event, its deliveries), then the request to send it.
-    await Promise.all([
-      publisher.publish(
-        topics.events,
-        sent.map((notice) => notice.event),
-      ),
-      publisher.publish(
-        topics.deliveryEvents,
-        sent.map((notice) => notice.scheduled),
-      ),
-    ]);
-    await publisher.publish(
-      topics.dispatch,
-      sent.map((notice) => notice.dispatch),
+        ),
+        tenantId: endpoint.tenant_id,
+        environment: endpoint.environment,
+        type: FORMAT_DEPRECATED_EVENT_TYPE,
+        createdAt: now,
+        data,
+      },
+    }));
+    await this.delivery.send(
+      sent.map(({ endpoint, envelope }) => ({
+        envelope,
+        writtenInVersion: NOTICE_FORMAT_VERSION,
+        endpoint: { id: endpoint.id, formatVersion: NOTICE_FORMAT_VERSION },
+        isTest: false,
+      })),
     );
     // Only once Kafka has them: a crash before this line sends the same notices again, under the same ids.
     await notices.record(
       deprecation,
-      sent.map((notice) => ({ endpointId: notice.endpoint.id, eventId: notice.eventId })),
+      sent.map((notice) => ({ endpointId: notice.endpoint.id, eventId: notice.envelope.eventId })),
     );
     metrics.notices.inc(sent.length);
     for (const notice of sent) {
@@ -173,7 +131,7 @@ export class FormatDeprecationNotifier {
         {
           endpointId: notice.endpoint.id,
           tenantId: notice.endpoint.tenant_id,
-          eventId: notice.eventId,
+          eventId: notice.envelope.eventId,
           eventType: deprecation.type,
           formatVersion: deprecation.version,
         },

@@ -8,6 +8,7 @@ import { ApiError } from '../http/api-error';
 import { ProducerContext } from '../producer-context';
 import { DATABASE } from '../tokens';
 import type { PublishEvent } from './event.schemas';
+import { IngestMetrics } from './ingest-metrics';
 
 export interface AcceptedEvent {
   id: string;
@@ -23,6 +24,7 @@ export class IngestService {
   constructor(
     private readonly context: ProducerContext,
     @Inject(DATABASE) private readonly db: Pool,
+    private readonly metrics: IngestMetrics,
   ) {}
 
   async publish(owner: Owner, input: PublishEvent, idempotencyKey?: string): Promise<AcceptedEvent> {
@@ -127,6 +129,7 @@ export class IngestService {
     } catch {
       throw ApiError.unavailable('the event log is unavailable; retry with the same Idempotency-Key');
     }
+    this.metrics.ingested.inc({ type, environment: owner.environment });
     return { id: eventId, type, createdAt: new Date(createdAt).toISOString() };
   }
 }

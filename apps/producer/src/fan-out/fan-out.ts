@@ -5,6 +5,7 @@ import {
   type EventCatalogue,
   type EventEnvelope,
   isSystemEventType,
+  isTestEventRecord,
   type TopicNames,
 } from '@hookstream/contracts';
 import { deliveryIdFor, EndpointDirectory, type EndpointSubscription } from '@hookstream/delivery';
@@ -94,6 +95,8 @@ export class FanOut {
     const records: OutgoingRecord[] = [];
     for (const message of messages) {
       if (!message.value) continue;
+      // A test event comes with its own delivery, to the endpoint being tested: no one else gets it.
+      if (isTestEventRecord(message.headers)) continue;
       const decoded = await this.decode(message);
       if (!decoded) {
         records.push(quarantineRecord(topics.quarantine, topics.events, message, 'not a decodable event'));
@@ -121,8 +124,15 @@ export class FanOut {
           schemaId: schemas.events.get(event.type)?.get(endpoint.formatVersion)?.id ?? null,
           transactionId: typeof event.data['transactionId'] === 'string' ? event.data['transactionId'] : null,
           scheduledAt: now,
+          isTest: false,
         };
-        const dispatch: DispatchRequested = { ...common, attempt: 1, event: message.value, requestedAt: now };
+        const dispatch: DispatchRequested = {
+          ...common,
+          attempt: 1,
+          event: message.value,
+          requestedAt: now,
+          isTest: false,
+        };
         records.push(
           {
             topic: topics.deliveryEvents,

@@ -54,6 +54,7 @@ export function toDeliveryEvent(name: InternalRecordName | undefined, record: un
         schemaId: r.schemaId,
         transactionId: r.transactionId,
         scheduledAt: r.scheduledAt,
+        isTest: r.isTest,
       };
     }
     case 'attempt-succeeded':

@@ -14,6 +14,7 @@ export interface DeliveryRow {
   format_version: number | null;
   schema_id: number | null;
   transaction_id: string | null;
+  is_test: boolean;
   next_attempt_at: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -46,6 +47,7 @@ export function deliveryStateOf(
     formatVersion: row.format_version,
     schemaId: row.schema_id,
     transactionId: row.transaction_id,
+    isTest: row.is_test,
     attempts,
     nextAttemptAt: row.next_attempt_at?.getTime() ?? null,
     createdAt: row.created_at.getTime(),

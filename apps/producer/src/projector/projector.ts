@@ -22,6 +22,7 @@ import { LIVE_TABLES, PROJECTION, PROJECTION_LOCK } from './projection-tables';
 export class Projector {
   private readonly consumer: BatchConsumer;
   private readonly deliveryLog: DeliveryLogWriter;
+  private readonly lastProjected = new Map<string, number>();
 
   constructor(
     private readonly deps: {
@@ -59,6 +60,11 @@ export class Projector {
     return this.consumer.stop();
   }
 
+  /** Per topic, the Kafka timestamp (ms) of the latest record whose batch this projector committed. */
+  get lastProjectedTimestamps(): ReadonlyMap<string, number> {
+    return this.lastProjected;
+  }
+
   private async project(
     topic: string,
     partition: number,
@@ -92,6 +98,9 @@ export class Projector {
       if (this.deps.crashBeforeCommit && topic === this.deps.topics.deliveryEvents)
         process.kill(process.pid, 'SIGKILL');
     });
+    // Set only once the batch's transaction has committed: what the read models show.
+    const timestamp = Number(messages[messages.length - 1]?.timestamp);
+    if (timestamp > (this.lastProjected.get(topic) ?? 0)) this.lastProjected.set(topic, timestamp);
   }
 
   private async projectEvents(client: PoolClient, messages: readonly KafkaMessage[]): Promise<void> {

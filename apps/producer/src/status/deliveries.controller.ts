@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { DeliveryStatsQuery } from './delivery-stats';
 import { RedriveService } from './redrive.service';
 import { StatusQueries } from './status-queries';
 
@@ -19,6 +20,17 @@ export const ListDeliveriesQuerySchema = z
   })
   .strict();
 
+export const DeliveryStatsQuerySchema = z
+  .object({
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    bucket: z.enum(['minute', 'hour']).default('hour'),
+  })
+  .strict();
+
+/** The stats' default range: the last day. */
+const DAY_MS = 86_400_000;
+
 @ApiTags('deliveries')
 @ApiBearerAuth()
 @Controller('v1/deliveries')
@@ -27,6 +39,7 @@ export class DeliveriesController {
   constructor(
     private readonly queries: StatusQueries,
     private readonly redrive: RedriveService,
+    private readonly stats: DeliveryStatsQuery,
   ) {}
 
   @Get()
@@ -36,6 +49,18 @@ export class DeliveriesController {
     @Query({ schema: ListDeliveriesQuerySchema }) query: z.infer<typeof ListDeliveriesQuerySchema>,
   ) {
     return this.queries.deliveries(principal, query);
+  }
+
+  // Declared before ':id', which would otherwise take "stats" for a delivery id.
+  @Get('stats')
+  @ApiOperation({ summary: 'Deliveries created per minute or hour in [since, until), counted by current status' })
+  statistics(
+    @CurrentPrincipal() principal: Principal,
+    @Query({ schema: DeliveryStatsQuerySchema }) query: z.infer<typeof DeliveryStatsQuerySchema>,
+  ) {
+    const until = query.until ? new Date(query.until) : new Date();
+    const since = query.since ? new Date(query.since) : new Date(until.getTime() - DAY_MS);
+    return this.stats.stats(principal, query.bucket, since, until);
   }
 
   @Get(':id')

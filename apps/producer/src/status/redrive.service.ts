@@ -163,6 +163,7 @@ export class RedriveService {
           attempt: delivery.attempt_count + 1,
           event,
           requestedAt: now,
+          isTest: delivery.is_test,
         };
         return {
           key: delivery.endpoint_id,

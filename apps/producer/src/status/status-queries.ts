@@ -16,6 +16,8 @@ export interface DeliverySummary {
   /** The registry id of that format version's schema. */
   schemaId: number | null;
   transactionId: string | null;
+  /** A sample event's delivery, sent by `POST /v1/endpoints/:id/test`. */
+  isTest: boolean;
   createdAt: string;
   nextAttemptAt: string | null;
 }
@@ -55,6 +57,7 @@ const summary = (row: DeliveryRow): DeliverySummary => ({
   formatVersion: row.format_version,
   schemaId: row.schema_id,
   transactionId: row.transaction_id,
+  isTest: row.is_test,
   createdAt: row.created_at.toISOString(),
   nextAttemptAt: row.next_attempt_at?.toISOString() ?? null,
 });

@@ -1,0 +1,102 @@
+import {
+  type DeliveryScheduled,
+  type DispatchRequested,
+  type EventEnvelope,
+  TEST_EVENT_HEADER,
+  TEST_EVENT_HEADER_VALUE,
+  type TopicNames,
+} from '@hookstream/contracts';
+import { deliveryIdFor } from '@hookstream/delivery';
+import type { AvroCodec, PublishedMessage, Publisher, RegisteredSchemas } from '@hookstream/kafka';
+
+/** An event meant for one endpoint only, rather than for every subscriber. */
+export interface TargetedEvent {
+  readonly envelope: EventEnvelope;
+  /** The format version `envelope.data` is written in. */
+  readonly writtenInVersion: number;
+  readonly endpoint: { readonly id: string; readonly formatVersion: number };
+  /** A sample event (`POST /v1/endpoints/:id/test`): marked on its records and its webhook requests. */
+  readonly isTest: boolean;
+}
+
+export interface TargetedDeliveryDeps {
+  readonly publisher: Publisher;
+  readonly codec: AvroCodec;
+  readonly schemas: RegisteredSchemas;
+  readonly topics: TopicNames;
+}
+
+/**
+ * Sends events to the one endpoint each is for, outside the fan-out: the event on the events topic (so
+ * `GET /v1/events/:id` finds it), then its delivery as the fan-out writes one (`DeliveryScheduled` on
+ * the delivery log, `DispatchRequested` for the dispatcher), rendered in the endpoint's format version.
+ * The fan-out skips such events: system types by their type, test events by their record header.
+ */
+export class TargetedDelivery {
+  constructor(private readonly deps: TargetedDeliveryDeps) {}
+
+  /** Returns once Kafka has every record; the delivery ids are `deliveryIdFor(eventId, endpointId)`. */
+  async send(events: readonly TargetedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const { publisher, topics } = this.deps;
+    const encoded = await Promise.all(events.map((event) => this.encode(event)));
+    // The log first (the event, its delivery), then the request to send it.
+    await Promise.all([
+      publisher.publish(
+        topics.events,
+        encoded.map((records) => records.event),
+      ),
+      publisher.publish(
+        topics.deliveryEvents,
+        encoded.map((records) => records.scheduled),
+      ),
+    ]);
+    await publisher.publish(
+      topics.dispatch,
+      encoded.map((records) => records.dispatch),
+    );
+  }
+
+  private async encode({ envelope, writtenInVersion, endpoint, isTest }: TargetedEvent): Promise<{
+    event: PublishedMessage;
+    scheduled: PublishedMessage;
+    dispatch: PublishedMessage;
+  }> {
+    const { codec, schemas } = this.deps;
+    const versions = schemas.events.get(envelope.type);
+    const writer = versions?.get(writtenInVersion);
+    const rendered = versions?.get(endpoint.formatVersion);
+    if (!writer) throw new Error(`${envelope.type} v${writtenInVersion} is not registered`);
+    if (!rendered) throw new Error(`${envelope.type} v${endpoint.formatVersion} is not registered`);
+    const now = Date.now();
+    const event = await codec.encode(writer.id, envelope);
+    const deliveryId = deliveryIdFor(envelope.eventId, endpoint.id);
+    const common = {
+      deliveryId,
+      eventId: envelope.eventId,
+      tenantId: envelope.tenantId,
+      environment: envelope.environment,
+      endpointId: endpoint.id,
+      eventType: envelope.type,
+      formatVersion: endpoint.formatVersion,
+      isTest,
+    };
+    const transactionId = envelope.data['transactionId'];
+    const scheduled: DeliveryScheduled = {
+      ...common,
+      schemaId: rendered.id,
+      transactionId: typeof transactionId === 'string' ? transactionId : null,
+      scheduledAt: now,
+    };
+    const dispatch: DispatchRequested = { ...common, attempt: 1, event, requestedAt: now };
+    return {
+      event: {
+        key: envelope.tenantId,
+        value: event,
+        ...(isTest ? { headers: { [TEST_EVENT_HEADER]: TEST_EVENT_HEADER_VALUE } } : {}),
+      },
+      scheduled: { key: deliveryId, value: await codec.encode(schemas.internal['delivery-scheduled'].id, scheduled) },
+      dispatch: { key: endpoint.id, value: await codec.encode(schemas.internal['dispatch-requested'].id, dispatch) },
+    };
+  }
+}
