@@ -1,6 +1,4 @@
 import {
-  type DeliveryScheduled,
-  type DispatchRequested,
   type EndpointConfigured,
   type EventCatalogue,
   type EventEnvelope,
@@ -8,7 +6,7 @@ import {
   isTestEventRecord,
   type TopicNames,
 } from '@hookstream/contracts';
-import { deliveryIdFor, EndpointDirectory, type EndpointSubscription } from '@hookstream/delivery';
+import { EndpointDirectory, type EndpointSubscription } from '@hookstream/delivery';
 import {
   type Admin,
   type AvroCodec,
@@ -21,6 +19,7 @@ import {
   TransactionalBatchConsumer,
 } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
+import { firstDeliveryRecords } from './first-delivery-records';
 
 type DirectoryEntry = EndpointSubscription & { readonly formatVersion: number };
 
@@ -109,30 +108,14 @@ export class FanOut {
       const isOptIn = definition?.optIn ?? false;
       const now = Date.now();
       for (const endpoint of this.directory.subscribers(event.tenantId, event.environment, event.type, isOptIn)) {
-        const deliveryId = deliveryIdFor(event.eventId, endpoint.endpointId);
-        const common = {
-          deliveryId,
-          eventId: event.eventId,
-          tenantId: event.tenantId,
-          environment: event.environment,
-          endpointId: endpoint.endpointId,
-          eventType: event.type,
-          formatVersion: endpoint.formatVersion,
-        };
-        const scheduled: DeliveryScheduled = {
-          ...common,
+        const { deliveryId, scheduled, dispatch } = firstDeliveryRecords({
+          envelope: event,
+          eventBytes: message.value,
+          endpoint: { id: endpoint.endpointId, formatVersion: endpoint.formatVersion },
           schemaId: schemas.events.get(event.type)?.get(endpoint.formatVersion)?.id ?? null,
-          transactionId: typeof event.data['transactionId'] === 'string' ? event.data['transactionId'] : null,
-          scheduledAt: now,
           isTest: false,
-        };
-        const dispatch: DispatchRequested = {
-          ...common,
-          attempt: 1,
-          event: message.value,
-          requestedAt: now,
-          isTest: false,
-        };
+          now,
+        });
         records.push(
           {
             topic: topics.deliveryEvents,

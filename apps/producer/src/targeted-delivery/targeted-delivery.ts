@@ -1,13 +1,6 @@
-import {
-  type DeliveryScheduled,
-  type DispatchRequested,
-  type EventEnvelope,
-  TEST_EVENT_HEADER,
-  TEST_EVENT_HEADER_VALUE,
-  type TopicNames,
-} from '@hookstream/contracts';
-import { deliveryIdFor } from '@hookstream/delivery';
+import { type EventEnvelope, TEST_EVENT_HEADER, TEST_EVENT_HEADER_VALUE, type TopicNames } from '@hookstream/contracts';
 import type { AvroCodec, PublishedMessage, Publisher, RegisteredSchemas } from '@hookstream/kafka';
+import { firstDeliveryRecords } from '../fan-out/first-delivery-records';
 
 /** An event meant for one endpoint only, rather than for every subscriber. */
 export interface TargetedEvent {
@@ -68,27 +61,15 @@ export class TargetedDelivery {
     const rendered = versions?.get(endpoint.formatVersion);
     if (!writer) throw new Error(`${envelope.type} v${writtenInVersion} is not registered`);
     if (!rendered) throw new Error(`${envelope.type} v${endpoint.formatVersion} is not registered`);
-    const now = Date.now();
     const event = await codec.encode(writer.id, envelope);
-    const deliveryId = deliveryIdFor(envelope.eventId, endpoint.id);
-    const common = {
-      deliveryId,
-      eventId: envelope.eventId,
-      tenantId: envelope.tenantId,
-      environment: envelope.environment,
-      endpointId: endpoint.id,
-      eventType: envelope.type,
-      formatVersion: endpoint.formatVersion,
-      isTest,
-    };
-    const transactionId = envelope.data['transactionId'];
-    const scheduled: DeliveryScheduled = {
-      ...common,
+    const { deliveryId, scheduled, dispatch } = firstDeliveryRecords({
+      envelope,
+      eventBytes: event,
+      endpoint,
       schemaId: rendered.id,
-      transactionId: typeof transactionId === 'string' ? transactionId : null,
-      scheduledAt: now,
-    };
-    const dispatch: DispatchRequested = { ...common, attempt: 1, event, requestedAt: now };
+      isTest,
+      now: Date.now(),
+    });
     return {
       event: {
         key: envelope.tenantId,

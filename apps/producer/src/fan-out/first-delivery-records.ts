@@ -1,0 +1,42 @@
+import type { DeliveryScheduled, DispatchRequested, EventEnvelope } from '@hookstream/contracts';
+import { deliveryIdFor } from '@hookstream/delivery';
+
+/**
+ * The two records that start a delivery of an event to an endpoint, as the fan-out and a targeted
+ * delivery both write them: `DeliveryScheduled` for the delivery log, `DispatchRequested` (the event's
+ * bytes as they were written) for the dispatcher, the first attempt requested now.
+ */
+export function firstDeliveryRecords(input: {
+  readonly envelope: Pick<EventEnvelope, 'eventId' | 'tenantId' | 'environment' | 'type' | 'data'>;
+  /** The event as written on the events topic (Confluent framing). */
+  readonly eventBytes: Buffer;
+  readonly endpoint: { readonly id: string; readonly formatVersion: number };
+  /** The registry id of the endpoint's format version, the schema the body is rendered in. */
+  readonly schemaId: number | null;
+  readonly isTest: boolean;
+  readonly now: number;
+}): { deliveryId: string; scheduled: DeliveryScheduled; dispatch: DispatchRequested } {
+  const { envelope, endpoint, now, isTest } = input;
+  const deliveryId = deliveryIdFor(envelope.eventId, endpoint.id);
+  const common = {
+    deliveryId,
+    eventId: envelope.eventId,
+    tenantId: envelope.tenantId,
+    environment: envelope.environment,
+    endpointId: endpoint.id,
+    eventType: envelope.type,
+    formatVersion: endpoint.formatVersion,
+    isTest,
+  };
+  const transactionId = envelope.data['transactionId'];
+  return {
+    deliveryId,
+    scheduled: {
+      ...common,
+      schemaId: input.schemaId,
+      transactionId: typeof transactionId === 'string' ? transactionId : null,
+      scheduledAt: now,
+    },
+    dispatch: { ...common, attempt: 1, event: input.eventBytes, requestedAt: now },
+  };
+}
