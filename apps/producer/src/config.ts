@@ -33,6 +33,11 @@ const schema = runtimeSettingsSchema
     DATABASE_URL: z.string().default('postgres://hookstream:hookstream@127.0.0.1:5432/hookstream'),
     /** Test hook, honoured in local mode only: die between a fan-out batch's send and its commit. */
     HOOKSTREAM_TEST_CRASH_FAN_OUT: envFlag,
+    /**
+     * Partitions the fan-out works on at once, each with its own transactional producer: a transaction is a
+     * few broker round trips, so partitions taken in turn would queue behind each other's.
+     */
+    FAN_OUT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(12),
     /** Partitions the projector writes at once, each batch in its own transaction. */
     PROJECTOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     /** Test hook, honoured in local mode only: die inside a projector transaction, before it commits. */
@@ -61,6 +66,7 @@ export interface ProducerConfig {
   readonly host: string;
   readonly port: number;
   readonly grpcPort: number;
+  readonly fanOutConcurrency: number;
   readonly projectorConcurrency: number;
   readonly databaseUrl: string;
   readonly adminToken: string;
@@ -90,6 +96,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
     host: parsed.HOST,
     port: parsed.PORT,
     grpcPort: parsed.GRPC_PORT,
+    fanOutConcurrency: parsed.FAN_OUT_CONCURRENCY,
     projectorConcurrency: parsed.PROJECTOR_CONCURRENCY,
     databaseUrl: parsed.DATABASE_URL,
     adminToken: parsed.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN,

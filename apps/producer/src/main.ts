@@ -89,6 +89,7 @@ void runApp({
       catalogue,
       topics,
       groupId: groups.fanOut,
+      concurrency: config.fanOutConcurrency,
       logger,
       crashBeforeCommit: config.isLocal && config.testHooks.crashFanOutBeforeCommit,
     });

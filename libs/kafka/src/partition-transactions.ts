@@ -1,5 +1,6 @@
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { sendChunks } from './send-chunks';
 
 export interface OutgoingRecord {
   readonly topic: string;
@@ -33,14 +34,7 @@ export class PartitionTransactions {
     const producer = await this.producerFor(key);
     const transaction = await producer.transaction();
     try {
-      const byTopic = new Map<string, Message[]>();
-      for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record.message]);
-      if (byTopic.size > 0) {
-        await transaction.sendBatch({
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          acks: -1,
-        });
-      }
+      for (const topicMessages of sendChunks(records)) await transaction.sendBatch({ topicMessages, acks: -1 });
       await transaction.sendOffsets({
         consumerGroupId: this.groupId,
         topics: [

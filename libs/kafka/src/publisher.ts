@@ -1,4 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
+import { MAX_SEND_BYTES, recordBytes, sendChunks } from './send-chunks';
 
 /** A record to publish; headers carry markers that are not part of the value's schema. */
 export interface PublishedMessage {
@@ -10,11 +11,10 @@ export interface PublishedMessage {
 interface Pending {
   readonly topic: string;
   readonly messages: readonly PublishedMessage[];
+  readonly bytes: number;
   resolve(): void;
   reject(error: unknown): void;
 }
-
-const MAX_BATCH_MESSAGES = 2000;
 
 /**
  * An idempotent producer that returns only once every in-sync replica has the records (acks = -1).
@@ -41,7 +41,8 @@ export class Publisher {
 
   publish(topic: string, messages: readonly PublishedMessage[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, messages, resolve, reject });
+      const bytes = messages.reduce((sum, message) => sum + recordBytes(message), 0);
+      this.queue.push({ topic, messages, bytes, resolve, reject });
       void this.drain();
     });
   }
@@ -52,26 +53,21 @@ export class Publisher {
     try {
       while (this.queue.length > 0) {
         const batch: Pending[] = [];
-        let size = 0;
+        let bytes = 0;
         while (
           this.queue.length > 0 &&
-          (batch.length === 0 || size + (this.queue[0]?.messages.length ?? 0) <= MAX_BATCH_MESSAGES)
+          (batch.length === 0 || bytes + (this.queue[0]?.bytes ?? 0) <= MAX_SEND_BYTES)
         ) {
           const next = this.queue.shift() as Pending;
           batch.push(next);
-          size += next.messages.length;
+          bytes += next.bytes;
         }
-        const byTopic = new Map<string, PublishedMessage[]>();
-        for (const pending of batch)
-          byTopic.set(pending.topic, [...(byTopic.get(pending.topic) ?? []), ...pending.messages]);
+        const records = batch.flatMap((pending) =>
+          pending.messages.map((message) => ({ topic: pending.topic, message: { ...message } })),
+        );
         try {
-          await this.producer.sendBatch({
-            acks: -1,
-            topicMessages: [...byTopic].map(([topic, messages]) => ({
-              topic,
-              messages: messages.map((m) => ({ ...m })),
-            })),
-          });
+          // One request unless a single publish is larger than a request may be.
+          for (const topicMessages of sendChunks(records)) await this.producer.sendBatch({ acks: -1, topicMessages });
           for (const pending of batch) pending.resolve();
         } catch (error) {
           for (const pending of batch) pending.reject(error);

@@ -31,6 +31,8 @@ export interface FanOutOptions {
   readonly catalogue: EventCatalogue;
   readonly topics: TopicNames;
   readonly groupId: string;
+  /** Partitions fanned out at once. */
+  readonly concurrency: number;
   readonly logger: Logger;
   /** Test hook (local mode only): dies between sending a batch's records and committing them. */
   readonly crashBeforeCommit?: boolean;
@@ -71,6 +73,7 @@ export class FanOut {
       groupId: options.groupId,
       topic: options.topics.events,
       transactionalIdPrefix: options.groupId,
+      partitionsConsumedConcurrently: options.concurrency,
       logger: options.logger,
       handle: (messages) => this.fanOut(messages),
       beforeCommit: options.crashBeforeCommit ? () => process.kill(process.pid, 'SIGKILL') : undefined,
