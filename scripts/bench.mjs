@@ -1,27 +1,42 @@
 #!/usr/bin/env node
-// `npm run bench [-- <name>… --option value…]`: install what is missing, bring the stack up if it is not, build,
-// run each benchmark (bench/<name>.ts, built to dist/bench/<name>.js) as its own process in turn, print a table
-// of their results, keep them in .stack/bench/latest.json, then stop only what this run started.
-// Options go to every benchmark (each takes its own and notes the others); BENCH_<OPTION> env vars work too.
+// `npm run bench [-- --quick] [-- <name>… --option value…]`: install what is missing, bring the stack up if it is
+// not, build, run each benchmark (bench/<name>.ts, built to dist/bench/<name>.js) as its own process in turn,
+// print a table of their results, keep them in .stack/bench/latest.json, then stop only what this run started.
+// Without names it runs `engine`, the end-to-end benchmark; the others are focused ones, run by name.
+// `--quick` is the short form of each. Options go to every benchmark (each takes its own and notes the
+// others); BENCH_<OPTION> env vars work too.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { build, ensureNodeModules, stackDown, stackUp } from './setup.mjs';
 import { loadConfig, repoRoot } from './stack/config.mjs';
+import { runningPid } from './stack/processes.mjs';
+
+const HEADLINE_BENCHMARK = 'engine';
 
 const available = readdirSync(join(repoRoot, 'bench'))
   .filter((file) => file.endsWith('.ts'))
   .map((file) => file.slice(0, -'.ts'.length))
   .sort();
 
-const { names, passThrough } = parseArgs(process.argv.slice(2));
+const isQuick = process.argv.includes('--quick');
+const { names, passThrough } = parseArgs(process.argv.slice(2).filter((arg) => arg !== '--quick'));
 const unknown = names.filter((name) => !available.includes(name));
 if (unknown.length > 0) {
   console.error(`no such benchmark: ${unknown.join(', ')} (there are: ${available.join(', ')})`);
   process.exit(2);
 }
-const selected = names.length > 0 ? names : available;
+const selected = names.length > 0 ? names : [HEADLINE_BENCHMARK];
+
+// The engine's own apps would compete for the same two cores and skew every figure.
+for (const app of ['producer', 'dispatcher', 'retry-scheduler']) {
+  const pid = runningPid(join(loadConfig(process.env).runDir, `${app}.pid`));
+  if (pid !== undefined) {
+    console.error(`hookstream is running (${app}, pid ${pid}, from npm start): stop it first, then benchmark.`);
+    process.exit(2);
+  }
+}
 
 /** Benchmark names, and the options after them, kept as given (`--rows 200000` or `--rows=200000`). */
 function parseArgs(args) {
@@ -39,7 +54,7 @@ function parseArgs(args) {
   return parsed;
 }
 
-const env = { ...process.env, HOOKSTREAM_LOCAL: '1' };
+const env = { ...process.env, HOOKSTREAM_LOCAL: '1', ...(isQuick ? { BENCH_QUICK: '1' } : {}) };
 const loadAverageAtStart = loadavg();
 let running;
 let isInterrupted = false;
@@ -170,7 +185,7 @@ if (results.length > 0 && !isInterrupted) {
   const report = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    options: passThrough,
+    options: isQuick ? ['--quick', ...passThrough] : passThrough,
     // Other work on the machine moves latencies: the load averages say how busy it was.
     machine: {
       cpus: cpus().length,

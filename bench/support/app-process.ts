@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 export interface AppProcess {
   readonly baseUrl: string;
+  readonly pid: number;
   /** The last lines it wrote (warnings and errors only: LOG_LEVEL=warn). */
   output(): string;
   stop(): Promise<void>;
@@ -23,11 +24,13 @@ export async function startBuiltApp(options: {
   /** Aborted while waiting for it to be ready: it is stopped, and the start fails. */
   signal?: AbortSignal;
   readyTimeoutMs?: number;
+  /** Options for node itself, such as `--cpu-prof` to profile the app. */
+  nodeArgs?: readonly string[];
 }): Promise<AppProcess> {
   const entry = join(__dirname, `../../apps/${options.app}/src/main.js`);
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm run bench does)`);
   const port = await freePort();
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
     env: {
       ...process.env,
       HOOKSTREAM_LOCAL: '1',
@@ -70,7 +73,7 @@ export async function startBuiltApp(options: {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { baseUrl, output: () => output, stop };
+  return { baseUrl, pid: child.pid as number, output: () => output, stop };
 }
 
 export function freePort(): Promise<number> {

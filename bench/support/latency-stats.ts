@@ -2,6 +2,7 @@ export interface LatencySummary {
   readonly count: number;
   readonly p50: number;
   readonly p90: number;
+  readonly p95: number;
   readonly p99: number;
   readonly max: number;
 }
@@ -14,6 +15,7 @@ export function summarize(samples: readonly number[]): LatencySummary {
     count: sorted.length,
     p50: round(rank(50)),
     p90: round(rank(90)),
+    p95: round(rank(95)),
     p99: round(rank(99)),
     max: round(sorted[sorted.length - 1] ?? NaN),
   };
