@@ -73,9 +73,6 @@ export class Projector {
   ): Promise<void> {
     await withTransaction(this.deps.db, async (client) => {
       await this.waitWhileRebuilding(client, heartbeat);
-      // No waiting for the WAL flush: a commit lost to a Postgres crash loses its offsets with it, and
-      // the batch is simply projected again from Kafka.
-      await client.query('SET LOCAL synchronous_commit = off');
       // Creates the partition's row on first sight, and locks it either way.
       const { rows } = await client.query<{ next_offset: string }>(
         `INSERT INTO projection_offsets (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
@@ -133,11 +130,16 @@ export class Projector {
     );
   }
 
-  /** A rebuild holds the projection lock exclusively while it compares and swaps; wait, staying in the group. */
+  /**
+   * A rebuild holds the projection lock exclusively while it compares and swaps; wait, staying in the group.
+   * Also sets the transaction's synchronous_commit off.
+   */
   private async waitWhileRebuilding(client: PoolClient, heartbeat: () => Promise<void>): Promise<void> {
     for (let waited = false; ; waited = true) {
+      // In the same round trip: no waiting for the WAL flush. A commit lost to a Postgres crash loses its
+      // offsets with it, and the batch is simply projected again from Kafka.
       const { rows } = await client.query<{ acquired: boolean }>(
-        'SELECT pg_try_advisory_xact_lock_shared($1) AS acquired',
+        `SELECT pg_try_advisory_xact_lock_shared($1) AS acquired, set_config('synchronous_commit', 'off', true)`,
         [PROJECTION_LOCK],
       );
       if (rows[0]?.acquired) {
