@@ -280,6 +280,9 @@ void runBench(BENCH, async (bench) => {
   await awaitDeliveries(receiver, options.endpoints, 'warm-up', 120_000, bench.signal);
 
   await receiver.reset({ recordArrivals: false });
+  const transactionsBefore = await postgresTransactions(database.url, database.name);
+  const throughputCost = new ResourceSampler(watched);
+  throughputCost.start();
   const publishStartedAt = now();
   let publishedAt = 0;
   const publishing = publishEvents(options.events).then(() => (publishedAt = now()));
@@ -287,11 +290,23 @@ void runBench(BENCH, async (bench) => {
     awaitDeliveries(receiver, options.events, 'throughput', STALL_TIMEOUT_MS, bench.signal, progress),
   );
   await publishing;
+  const cpuPerDelivery = Object.fromEntries(
+    Object.entries(throughputCost.stop()).map(([name, use]) => [
+      name,
+      round((use.cpuSeconds * 1000) / options.events, 3),
+    ]),
+  );
+  console.log(`${BENCH}: CPU ms per delivery while delivering: ${JSON.stringify(cpuPerDelivery)}`);
+  // The statistics collector publishes counts within a second or so.
+  await sleep(1500);
+  const transactionsPerDelivery =
+    ((await postgresTransactions(database.url, database.name)) - transactionsBefore) / options.events;
   const deliveriesPerSecond = options.events / ((throughput.lastAt - throughput.firstAt) / 1000);
   console.log(
     `${BENCH}: ${options.events} deliveries in ${round((throughput.lastAt - throughput.firstAt) / 1000)} s: ` +
       `${Math.round(deliveriesPerSecond)}/s (published in ${round((publishedAt - publishStartedAt) / 1000)} s, ` +
-      `${throughput.duplicates} duplicates, ${throughput.verified} signatures verified)`,
+      `${throughput.duplicates} duplicates, ${throughput.verified} signatures verified, ` +
+      `${round(transactionsPerDelivery, 2)} Postgres transactions per delivery)`,
   );
 
   // 3. Ingest throughput: the same events through the API, to a merchant with no endpoints.
@@ -309,6 +324,8 @@ void runBench(BENCH, async (bench) => {
   // 6. Cost.
   const resources = sampler.stop();
   if (options.profile) {
+    // The profiles are written as the apps exit; requests held by dead endpoints would hold the dispatcher up.
+    await receiver.stop();
     for (const app of Object.values(apps)) await app.stop();
     for (const [file, frames] of topFrames(profileDir, 15)) {
       console.log(`\n${BENCH}: top self time in ${file}`);
@@ -343,6 +360,8 @@ void runBench(BENCH, async (bench) => {
       events: options.events,
       endpoints: options.endpoints,
       duplicates: throughput.duplicates,
+      postgresTransactionsPerDelivery: round(transactionsPerDelivery, 2),
+      cpuMsPerDelivery: cpuPerDelivery,
       signaturesVerified: throughput.verified + steady.verified + withDead.verified,
       ratePerS: options.ratePerS,
       durationS: options.durationS,
@@ -400,6 +419,8 @@ void runBench(BENCH, async (bench) => {
       });
     }
     await receiver.setSecrets(Object.fromEntries(merchants.map(({ endpoint }) => [endpoint.path, endpoint.secret])));
+    // Both runs start from the same state: earlier phases' records all consumed, the projector caught up.
+    await awaitCaughtUp([producer.baseUrl, dispatcher.baseUrl], bench.signal);
     await receiver.reset({ recordArrivals: true });
     // Every healthy endpoint is known to the dispatcher before the clock starts.
     for (const { merchant } of merchants.slice(deadCount)) await api.postEvent(merchant, exampleJson);
@@ -474,6 +495,37 @@ void runBench(BENCH, async (bench) => {
     return { healthy, missing, deadCount, verified: stats.verified, stages };
   }
 });
+
+/** Waits (up to a minute) until the apps' consumer groups have at most a few records left to consume. */
+async function awaitCaughtUp(appUrls: readonly string[], signal: AbortSignal): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  let lag = Infinity;
+  while (performance.now() < deadline) {
+    signal.throwIfAborted();
+    lag = 0;
+    for (const url of appUrls) {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      for (const match of metrics.matchAll(/^hookstream_consumer_lag\{[^}]*\} (\d+)$/gm)) lag += Number(match[1]);
+    }
+    if (lag <= 20) return;
+    await sleep(500);
+  }
+  console.log(`${BENCH}: the apps still had ${lag} records to consume after a minute; going on`);
+}
+
+/** Transactions committed in the run's database so far (the projector's, mostly). */
+async function postgresTransactions(databaseUrl: string, name: string): Promise<number> {
+  const pool = createPool(databaseUrl, createLogger(BENCH, 'error'), 1);
+  try {
+    const { rows } = await pool.query<{ commits: string }>(
+      'SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = $1',
+      [name],
+    );
+    return Number(rows[0]?.commits ?? 0);
+  } finally {
+    await pool.end();
+  }
+}
 
 /**
  * Where the end-to-end latency goes, from the projections: the 202 → the fan-out's scheduling time (the

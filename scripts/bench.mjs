@@ -3,7 +3,7 @@
 // not, build, run each benchmark (bench/<name>.ts, built to dist/bench/<name>.js) as its own process in turn,
 // print a table of their results, keep them in .stack/bench/latest.json, then stop only what this run started.
 // Without names it runs `engine`, the end-to-end benchmark; the others are focused ones, run by name.
-// `--quick` is the short form of each. Options go to every benchmark (each takes its own and notes the
+// `--quick` shortens `engine` (BENCH_QUICK=1). Options go to every benchmark (each takes its own and notes the
 // others); BENCH_<OPTION> env vars work too.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
