@@ -16,7 +16,7 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { DispatcherConfig } from './config';
 import { EndpointLane } from './endpoint-lane';
 import { RecentAttempts } from './recent-attempts';
-import type { EndpointRegistry, LiveEndpoint } from './endpoint-registry';
+import type { EndpointRegistry, LiveEndpoint, SigningSecret } from './endpoint-registry';
 import type { HttpSender, SendOutcome } from './http-sender';
 import { buildWebhookRequest } from './webhook-request';
 
@@ -295,9 +295,7 @@ export class DispatchWorker {
   }
 
   /** The current secret, and a rotated-out one until it expires. */
-  private validSecrets(endpoint: LiveEndpoint, now: number): string[] {
-    return endpoint.secrets
-      .filter((entry) => entry.expiresAt === null || entry.expiresAt > now)
-      .map((entry) => entry.secret);
+  private validSecrets(endpoint: LiveEndpoint, now: number): SigningSecret[] {
+    return endpoint.secrets.filter((entry) => entry.expiresAt === null || entry.expiresAt > now);
   }
 }

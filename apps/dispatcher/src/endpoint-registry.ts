@@ -2,11 +2,19 @@ import type { EndpointConfigured } from '@hookstream/contracts';
 import { type Admin, type AvroCodec, CompactedFeed, type Kafka } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
 import type { SecretSealer } from '@hookstream/secrets';
+import { secretFingerprint } from '@hookstream/signing';
 
 export interface LiveEndpoint {
   readonly config: EndpointConfigured;
   /** Opened signing secrets, newest first; a rotated-out one until it expires. */
-  readonly secrets: readonly { readonly secret: string; readonly expiresAt: number | null }[];
+  readonly secrets: readonly SigningSecret[];
+}
+
+export interface SigningSecret {
+  readonly secret: string;
+  /** Recorded with each attempt it signed; computed once here rather than per attempt. */
+  readonly fingerprint: string;
+  readonly expiresAt: number | null;
 }
 
 /** Every endpoint's current configuration, kept from the compacted endpoints topic. */
@@ -44,10 +52,10 @@ export class EndpointRegistry {
         const { value } = await options.codec.decode<EndpointConfigured>(message.value);
         this.endpoints.set(key, {
           config: value,
-          secrets: value.secrets.map((sealed) => ({
-            secret: options.sealer.open(sealed.sealed, value.endpointId),
-            expiresAt: sealed.expiresAt,
-          })),
+          secrets: value.secrets.map((sealed) => {
+            const secret = options.sealer.open(sealed.sealed, value.endpointId);
+            return { secret, fingerprint: secretFingerprint(secret), expiresAt: sealed.expiresAt };
+          }),
         });
         this.onChange(key);
       },

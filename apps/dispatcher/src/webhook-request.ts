@@ -6,8 +6,9 @@ import {
   TEST_EVENT_HEADER_VALUE,
 } from '@hookstream/contracts';
 import type { AvroCodec } from '@hookstream/kafka';
-import { secretFingerprint, sign, signedContent } from '@hookstream/signing';
+import { signContent, signedContent } from '@hookstream/signing';
 import { createHash } from 'node:crypto';
+import type { SigningSecret } from './endpoint-registry';
 
 export interface WebhookRequest {
   readonly body: Buffer;
@@ -23,7 +24,7 @@ export interface WebhookRequest {
  */
 export async function buildWebhookRequest(
   dispatch: DispatchRequested,
-  secrets: readonly string[],
+  secrets: readonly SigningSecret[],
   deps: { codec: AvroCodec; catalogue: EventCatalogue; userAgent: string; now: number },
 ): Promise<WebhookRequest> {
   const readerSchema = deps.catalogue.readerSchemaOf(dispatch.eventType, dispatch.formatVersion);
@@ -39,6 +40,7 @@ export async function buildWebhookRequest(
     }),
   );
   const webhookTimestamp = Math.floor(deps.now / 1000);
+  const content = signedContent(dispatch.deliveryId, webhookTimestamp, body);
   return {
     body,
     headers: {
@@ -46,12 +48,15 @@ export async function buildWebhookRequest(
       'user-agent': deps.userAgent,
       // Outside the signed body, so the Standard Webhooks contract is the same for test and live events.
       ...(dispatch.isTest ? { [TEST_EVENT_HEADER]: TEST_EVENT_HEADER_VALUE } : {}),
-      ...sign(dispatch.deliveryId, webhookTimestamp, body, secrets),
+      ...signContent(
+        dispatch.deliveryId,
+        webhookTimestamp,
+        content,
+        secrets.map((entry) => entry.secret),
+      ),
     },
     webhookTimestamp,
-    signedContentSha256: createHash('sha256')
-      .update(signedContent(dispatch.deliveryId, webhookTimestamp, body))
-      .digest('hex'),
-    secretFingerprints: secrets.map(secretFingerprint),
+    signedContentSha256: createHash('sha256').update(content).digest('hex'),
+    secretFingerprints: secrets.map((entry) => entry.fingerprint),
   };
 }

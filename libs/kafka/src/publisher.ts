@@ -54,10 +54,7 @@ export class Publisher {
       while (this.queue.length > 0) {
         const batch: Pending[] = [];
         let bytes = 0;
-        while (
-          this.queue.length > 0 &&
-          (batch.length === 0 || bytes + (this.queue[0]?.bytes ?? 0) <= MAX_SEND_BYTES)
-        ) {
+        while (this.queue.length > 0 && (batch.length === 0 || bytes + (this.queue[0]?.bytes ?? 0) <= MAX_SEND_BYTES)) {
           const next = this.queue.shift() as Pending;
           batch.push(next);
           bytes += next.bytes;

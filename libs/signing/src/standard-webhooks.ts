@@ -28,8 +28,17 @@ export function signature(secret: string, content: Buffer): string {
  * space-separated as the spec allows.
  */
 export function sign(id: string, timestampSeconds: number, body: Buffer, secrets: readonly string[]): SignatureHeaders {
+  return signContent(id, timestampSeconds, signedContent(id, timestampSeconds, body), secrets);
+}
+
+/** `sign`, for a caller that has the signed content already (to record its hash, say). */
+export function signContent(
+  id: string,
+  timestampSeconds: number,
+  content: Buffer,
+  secrets: readonly string[],
+): SignatureHeaders {
   if (secrets.length === 0) throw new Error('no secret to sign with');
-  const content = signedContent(id, timestampSeconds, body);
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestampSeconds),
