@@ -20,7 +20,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { loadDispatcherConfig } from '../apps/dispatcher/src/config';
-import { freePort, startBuiltApp } from './support/app-process';
+import { startBuiltApp } from './support/app-process';
+import { startProducer } from './support/producer-process';
 import { createBenchDatabase } from './support/bench-database';
 import { runBench } from './support/bench-run';
 import { topFrames } from './support/cpu-profile';
@@ -115,10 +116,10 @@ void runBench(BENCH, async (bench) => {
   const nodeArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const appEnv = { KAFKA_TOPIC_PREFIX: prefix, KAFKA_TOPIC_PARTITIONS: String(options.partitions) };
   // One at a time: the producer creates the topics the others consume.
-  const producer = await startBuiltApp({
-    app: 'producer',
-    portVariable: 'PORT',
-    env: { ...appEnv, DATABASE_URL: database.url, GRPC_PORT: String(await freePort()) },
+  const producer = await startProducer({
+    topicPrefix: prefix,
+    topicPartitions: options.partitions,
+    databaseUrl: database.url,
     signal: bench.signal,
     nodeArgs,
   });

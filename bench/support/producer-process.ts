@@ -13,6 +13,7 @@ export async function startProducer(options: {
   /** Aborted while waiting for it to be ready: it is stopped, and the start fails. */
   signal?: AbortSignal;
   readyTimeoutMs?: number;
+  nodeArgs?: readonly string[];
 }): Promise<ProducerProcess> {
   return startBuiltApp({
     app: 'producer',
@@ -25,5 +26,6 @@ export async function startProducer(options: {
     },
     signal: options.signal,
     readyTimeoutMs: options.readyTimeoutMs,
+    nodeArgs: options.nodeArgs,
   });
 }
