@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY_SCHEDULE, type CircuitOptions, parseSchedule } from '@hookstream/delivery';
+import { DEFAULT_RETRY_SCHEDULE, type CircuitOptions, parseDnsServers, parseSchedule } from '@hookstream/delivery';
 import { kafkaSettingsFrom, kafkaSettingsSchema, type KafkaSettings } from '@hookstream/kafka';
 import { loadMasterKey, type MasterKey } from '@hookstream/secrets';
 import { envPort, fromSetting, hookstreamVersion, parseEnv, runtimeSettingsSchema } from '@hookstream/settings';
@@ -47,6 +47,8 @@ const schema = runtimeSettingsSchema.extend(kafkaSettingsSchema.shape).extend({
     .string()
     .refine((value) => isIP(value) !== 0, 'must be an IP address')
     .optional(),
+  /** DNS servers (`ip[:port]`, comma-separated) that resolve endpoint hosts instead of the system's resolver. */
+  DNS_SERVERS: z.string().optional(),
 });
 
 export interface DispatcherConfig {
@@ -67,6 +69,8 @@ export interface DispatcherConfig {
   readonly circuit: CircuitOptions;
   readonly shutdownTimeoutMs: number;
   readonly localAddress?: string;
+  /** Undefined: the system's resolver. */
+  readonly dnsServers: readonly string[] | undefined;
 }
 
 export function loadDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
@@ -95,5 +99,6 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
     circuit: { failureThreshold: parsed.CIRCUIT_FAILURE_THRESHOLD, probeIntervalMs: parsed.CIRCUIT_PROBE_INTERVAL_MS },
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     localAddress: parsed.DISPATCH_LOCAL_ADDRESS,
+    dnsServers: fromSetting('DNS_SERVERS', () => parseDnsServers(parsed.DNS_SERVERS)),
   });
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startDnsStub } from '../../../test/support/dns-stub';
 import { HttpSender } from './http-sender';
 
 describe('HttpSender', () => {
@@ -75,6 +76,45 @@ describe('HttpSender', () => {
     expect(refused).toMatchObject({ ok: false, errorClass: 'refused_address' });
     expect(refused.ok ? '' : refused.error).toMatch(/loopback/);
     expect(await send(`${byName}/ok`)).toMatchObject({ ok: true });
+  });
+
+  it('refuses every literal form of a private address, as the URL parser normalises it', async () => {
+    const port = new URL(base).port;
+    for (const host of ['2130706433', '0177.0.0.1', '0x7f.0.0.1', '127.1', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]']) {
+      remoteAddresses.length = 0;
+      const outcome = await send(`http://${host}:${port}/ok`, { allowPrivateAddresses: false });
+      expect(outcome).toMatchObject({ ok: false, errorClass: 'refused_address' });
+      expect(outcome.ok ? '' : outcome.error).toMatch(/loopback/);
+      expect(remoteAddresses).toEqual([]);
+    }
+    expect(await send(`http://2130706433:${port}/ok`)).toMatchObject({ ok: true });
+    expect(await send('https://metadata.google.internal/', { allowPrivateAddresses: false })).toMatchObject({
+      ok: false,
+      errorClass: 'refused_address',
+    });
+  });
+
+  it('resolves through the configured DNS servers and checks what they answer at connection time', async () => {
+    const stub = await startDnsStub();
+    const viaStub = new HttpSender({ connectionsPerOrigin: 4, dnsServers: [stub.server] });
+    try {
+      const port = new URL(base).port;
+      stub.set('rebind.test', ['127.0.0.1']);
+      remoteAddresses.length = 0;
+      const refused = await send(`http://rebind.test:${port}/ok`, { allowPrivateAddresses: false }, viaStub);
+      expect(refused).toMatchObject({ ok: false, errorClass: 'refused_address' });
+      expect(refused.ok ? '' : refused.error).toMatch(/rebind\.test resolves to a loopback address \(127\.0\.0\.1\)/);
+      expect(remoteAddresses).toEqual([]);
+      // Relaxed (local sandbox), the same answer is used: the stub, not /etc/hosts, decides.
+      expect(await send(`http://rebind.test:${port}/ok`, {}, viaStub)).toMatchObject({
+        ok: true,
+        resolvedIp: '127.0.0.1',
+      });
+      expect(await send(`http://nowhere.test:${port}/ok`, {}, viaStub)).toMatchObject({ ok: false, errorClass: 'dns' });
+    } finally {
+      await viaStub.close();
+      await stub.close();
+    }
   });
 
   it('binds outgoing connections to the configured egress address', async () => {

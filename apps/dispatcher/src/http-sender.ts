@@ -1,6 +1,6 @@
 import type { AttemptErrorClass } from '@hookstream/contracts';
-import { classifyAddress } from '@hookstream/delivery';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { classifyAddress, classifyHostname, createHostResolver, type HostResolver } from '@hookstream/delivery';
+import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 
@@ -39,8 +39,11 @@ export class HttpSender {
   private readonly relaxed: Agent;
   /** The address each host last resolved to, for the attempt ledger. */
   private readonly resolved = new Map<string, string>();
+  private readonly resolveHost: HostResolver;
 
-  constructor(options: { localAddress?: string; connectionsPerOrigin: number }) {
+  /** `dnsServers`: resolve hosts with these (`DNS_SERVERS`) rather than the system's resolver. */
+  constructor(options: { localAddress?: string; connectionsPerOrigin: number; dnsServers?: readonly string[] }) {
+    this.resolveHost = createHostResolver(options.dnsServers);
     const agent = (allowPrivate: boolean) =>
       new Agent({
         connections: options.connectionsPerOrigin,
@@ -65,8 +68,12 @@ export class HttpSender {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const latency = () => Math.round(performance.now() - started);
     try {
+      // The URL parser has already turned `2130706433`, `0177.0.0.1` and `127.1` into `127.0.0.1`.
       if (isIP(host) && !input.allowPrivateAddresses && classifyAddress(host) !== 'public') {
         throw new RefusedAddressError(`${host} is a ${classifyAddress(host)} address`);
+      }
+      if (!isIP(host) && !input.allowPrivateAddresses && classifyHostname(host) !== 'public') {
+        throw new RefusedAddressError(`${host} is a ${classifyHostname(host)} host name`);
       }
       const response = await request(url, {
         method: 'POST',
@@ -105,23 +112,33 @@ export class HttpSender {
   }
 
   private lookup(hostname: string, options: object, callback: LookupCallback, allowPrivate: boolean): void {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-      if (error) return callback(error, []);
-      const usable = allowPrivate
-        ? addresses
-        : addresses.filter((entry) => classifyAddress(entry.address) === 'public');
-      const chosen = usable[0];
-      if (!chosen) {
-        const first = addresses[0]?.address ?? hostname;
-        return callback(
-          new RefusedAddressError(`${hostname} resolves to a ${classifyAddress(first)} address (${first})`),
-          [],
-        );
-      }
-      this.resolved.set(hostname, chosen.address);
-      const wantsAll = (options as { all?: boolean }).all === true;
-      return wantsAll ? callback(null, [chosen]) : callback(null, chosen.address, chosen.family);
-    });
+    const family = (options as { family?: number }).family;
+    this.resolveHost(hostname).then(
+      (resolved) => {
+        const addresses: LookupAddress[] = resolved.filter((entry) => !family || entry.family === family);
+        if (addresses.length === 0) {
+          return callback(
+            Object.assign(new Error(`${hostname} has no IPv${family} address`), { code: 'ENOTFOUND' }),
+            [],
+          );
+        }
+        const usable = allowPrivate
+          ? addresses
+          : addresses.filter((entry) => classifyAddress(entry.address) === 'public');
+        const chosen = usable[0];
+        if (!chosen) {
+          const first = addresses[0]?.address ?? hostname;
+          return callback(
+            new RefusedAddressError(`${hostname} resolves to a ${classifyAddress(first)} address (${first})`),
+            [],
+          );
+        }
+        this.resolved.set(hostname, chosen.address);
+        const wantsAll = (options as { all?: boolean }).all === true;
+        return wantsAll ? callback(null, [chosen]) : callback(null, chosen.address, chosen.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, []),
+    );
   }
 }
 

@@ -50,6 +50,7 @@ void runApp({
     const sender = new HttpSender({
       localAddress: config.localAddress,
       connectionsPerOrigin: config.endpointConcurrency,
+      dnsServers: config.dnsServers,
     });
     const metrics = createMetricsRegistry('dispatcher');
     const worker = new DispatchWorker({

@@ -64,7 +64,30 @@ describe('producer configuration', () => {
     ).toEqual({ file: '/tmp/deprecations.json', sweepIntervalMs: 500 });
   });
 
+  it('limits ingest to 1000 events a second with bursts of twice that, and 30 failed authentications a minute', () => {
+    const defaults = loadProducerConfig({ HOOKSTREAM_LOCAL: '1' });
+    expect(defaults.ingestRateLimit).toEqual({ perSecond: 1000, burst: 2000 });
+    expect(defaults.authFailureThrottle).toEqual({ failuresPerMinute: 30, blockSeconds: 60 });
+    const configured = loadProducerConfig({
+      HOOKSTREAM_LOCAL: '1',
+      INGEST_RATE_LIMIT_PER_SECOND: '5',
+      INGEST_RATE_LIMIT_BURST: '',
+      AUTH_FAILURES_PER_MINUTE: '3',
+      AUTH_FAILURE_BLOCK_SECONDS: '2',
+    });
+    expect(configured.ingestRateLimit).toEqual({ perSecond: 5, burst: 10 });
+    expect(configured.authFailureThrottle).toEqual({ failuresPerMinute: 3, blockSeconds: 2 });
+    expect(
+      loadProducerConfig({ HOOKSTREAM_LOCAL: '1', INGEST_RATE_LIMIT_PER_SECOND: '5', INGEST_RATE_LIMIT_BURST: '7' })
+        .ingestRateLimit,
+    ).toEqual({ perSecond: 5, burst: 7 });
+  });
+
   it.each([
+    ['INGEST_RATE_LIMIT_PER_SECOND', '0'],
+    ['INGEST_RATE_LIMIT_BURST', 'lots'],
+    ['AUTH_FAILURES_PER_MINUTE', '-1'],
+    ['AUTH_FAILURE_BLOCK_SECONDS', '1.5'],
     ['ENDPOINT_DISABLE_AFTER', 'soon'],
     ['ENDPOINT_DISABLE_AFTER', '500ms'],
     ['ENDPOINT_HEALTH_SWEEP_INTERVAL', '5'],

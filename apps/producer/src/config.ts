@@ -6,7 +6,7 @@ import {
   parseEnv,
   runtimeSettingsSchema,
 } from '@hookstream/settings';
-import { parseDuration } from '@hookstream/delivery';
+import { parseDnsServers, parseDuration } from '@hookstream/delivery';
 import { kafkaSettingsFrom, kafkaSettingsSchema, type KafkaSettings } from '@hookstream/kafka';
 import { loadMasterKey, type MasterKey } from '@hookstream/secrets';
 import { z } from 'zod';
@@ -50,6 +50,19 @@ const schema = runtimeSettingsSchema
     FORMAT_DEPRECATIONS_FILE: z.preprocess((value) => (value === '' ? undefined : value), z.string().optional()),
     /** How often a producer looks for endpoints still to be told of a deprecation (one producer at a time does). */
     FORMAT_DEPRECATION_SWEEP_INTERVAL: envDuration('10m', 100, 86_400_000, 'from 100ms to 24h'),
+    /** Events a second each tenant environment may publish (`POST /v1/events`), per producer instance. */
+    INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    /** Events it may publish at once; twice the rate when unset. */
+    INGEST_RATE_LIMIT_BURST: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.coerce.number().int().min(1).max(10_000_000).optional(),
+    ),
+    /** Failed API-key authentications (401) a client address may make in a minute before it is blocked. */
+    AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+    /** How long such an address is refused (429), whatever key it sends. */
+    AUTH_FAILURE_BLOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    /** DNS servers (`ip[:port]`, comma-separated) that resolve endpoint hosts instead of the system's resolver. */
+    DNS_SERVERS: z.string().optional(),
     ADMIN_TOKEN: z.preprocess(
       (value) => (value === '' ? undefined : value),
       z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
@@ -70,6 +83,8 @@ export interface ProducerConfig {
   readonly projectorConcurrency: number;
   readonly databaseUrl: string;
   readonly adminToken: string;
+  /** Undefined: the system's resolver. */
+  readonly dnsServers: readonly string[] | undefined;
   readonly kafka: KafkaSettings;
   readonly masterKey: MasterKey;
   readonly version: string;
@@ -85,6 +100,10 @@ export interface ProducerConfig {
     readonly file: string | undefined;
     readonly sweepIntervalMs: number;
   };
+  /** Per tenant and environment, in this process's memory. */
+  readonly ingestRateLimit: { readonly perSecond: number; readonly burst: number };
+  /** Per client address, in this process's memory. */
+  readonly authFailureThrottle: { readonly failuresPerMinute: number; readonly blockSeconds: number };
   readonly testHooks: { readonly crashFanOutBeforeCommit: boolean; readonly crashProjectorBeforeCommit: boolean };
 }
 
@@ -100,6 +119,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
     projectorConcurrency: parsed.PROJECTOR_CONCURRENCY,
     databaseUrl: parsed.DATABASE_URL,
     adminToken: parsed.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN,
+    dnsServers: fromSetting('DNS_SERVERS', () => parseDnsServers(parsed.DNS_SERVERS)),
     kafka: kafkaSettingsFrom(parsed),
     masterKey: fromSetting('SECRETS_KEY', () =>
       loadMasterKey({
@@ -117,6 +137,14 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
     formatDeprecations: {
       file: parsed.FORMAT_DEPRECATIONS_FILE,
       sweepIntervalMs: parsed.FORMAT_DEPRECATION_SWEEP_INTERVAL.ms,
+    },
+    ingestRateLimit: {
+      perSecond: parsed.INGEST_RATE_LIMIT_PER_SECOND,
+      burst: parsed.INGEST_RATE_LIMIT_BURST ?? 2 * parsed.INGEST_RATE_LIMIT_PER_SECOND,
+    },
+    authFailureThrottle: {
+      failuresPerMinute: parsed.AUTH_FAILURES_PER_MINUTE,
+      blockSeconds: parsed.AUTH_FAILURE_BLOCK_SECONDS,
     },
     testHooks: {
       crashFanOutBeforeCommit: parsed.HOOKSTREAM_LOCAL && parsed.HOOKSTREAM_TEST_CRASH_FAN_OUT,

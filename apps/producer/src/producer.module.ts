@@ -13,8 +13,11 @@ import { EndpointsService } from './endpoints/endpoints.service';
 import { EventTypesController } from './event-types/event-types.controller';
 import { EventsController } from './events/events.controller';
 import { IngestMetrics } from './events/ingest-metrics';
+import { IngestRateLimitGuard } from './events/ingest-rate-limit.guard';
 import { IngestService } from './events/ingest.service';
 import { ProducerContext } from './producer-context';
+import { AuthFailureThrottle } from './rate-limits/auth-failure-throttle';
+import { IngestRateLimiter } from './rate-limits/ingest-rate-limiter';
 import { DeliveriesController } from './status/deliveries.controller';
 import { DeliveryStatsQuery } from './status/delivery-stats';
 import { DeliveryStatusGrpc } from './status/delivery-status.grpc';
@@ -56,9 +59,12 @@ export class ProducerModule {
         { provide: ProducerContext, useValue: options.context },
         { provide: FormatDeprecations, useValue: options.formatDeprecations },
         { provide: IngestMetrics, useValue: options.ingestMetrics },
+        { provide: IngestRateLimiter, useValue: new IngestRateLimiter(options.config.ingestRateLimit) },
+        { provide: AuthFailureThrottle, useValue: new AuthFailureThrottle(options.config.authFailureThrottle) },
         AdminTokenGuard,
         ApiKeyAuthenticator,
         ApiKeyGuard,
+        IngestRateLimitGuard,
         EndpointsRepository,
         EndpointsService,
         EndpointTestService,

@@ -33,13 +33,79 @@ const lists = RANGES.map(([kind, network, prefix, family]) => {
 
 /** Where an IP address points: anything but `public` is refused as a webhook destination. */
 export function classifyAddress(ip: string): AddressClass {
-  let address = ip;
-  // An IPv4-mapped IPv6 address reaches the IPv4 host it embeds.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped?.[1]) address = mapped[1];
-  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  // A zone index (`fe80::1%eth0`) does not change where the address points.
+  const address = ip.replace(/%.*$/, '');
+  const family = isIP(address);
+  if (family === 0) return 'reserved';
+  if (family === 6) {
+    // An IPv6 form that embeds an IPv4 address (mapped, compatible, NAT64, 6to4) reaches the host it embeds.
+    const embedded = embeddedIpv4(address);
+    if (embedded !== undefined) {
+      const kind = classifyAddress(embedded);
+      if (kind !== 'public') return kind;
+    }
+  }
+  const familyName = family === 6 ? 'ipv6' : 'ipv4';
   for (const [kind, list, listFamily] of lists) {
-    if (listFamily === family && list.check(address, family)) return kind;
+    if (listFamily === familyName && list.check(address, familyName)) return kind;
   }
   return 'public';
 }
+
+/** The eight 16-bit groups of an IPv6 address (which `isIP` has accepted), a dotted IPv4 tail included. */
+function ipv6Groups(address: string): number[] {
+  let text = address.toLowerCase();
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (tail) {
+    const [a, b, c, d] = tail.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', rest] = text.split('::') as [string, string | undefined];
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((group) => parseInt(group, 16)));
+  if (rest === undefined) return parse(head);
+  const left = parse(head);
+  const right = parse(rest);
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+const dotted = (high: number, low: number) => `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+
+/**
+ * The IPv4 address an IPv6 address forwards to, if it is one of the forms that embed one:
+ * IPv4-mapped `::ffff:0:0/96`, IPv4-translated `::ffff:0:0:0/96`, IPv4-compatible `::/96` (deprecated, but still routed by some stacks),
+ * NAT64 `64:ff9b::/96` and 6to4 `2002::/16`.
+ */
+export function embeddedIpv4(address: string): string | undefined {
+  const groups = ipv6Groups(address);
+  if (groups.length !== 8) return undefined;
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = groups as [number, number, number, number, number, number, number, number];
+  const zeroPrefix = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
+  if (zeroPrefix && g5 === 0xffff) return dotted(g6, g7);
+  // IPv4-translated `::ffff:0:0:0/96` (RFC 2765).
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) return dotted(g6, g7);
+  // `::` and `::1` are classified as themselves.
+  if (zeroPrefix && g5 === 0 && (g6 !== 0 || g7 > 1)) return dotted(g6, g7);
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return dotted(g6, g7);
+  if (g0 === 0x2002) return dotted(g1, g2);
+  return undefined;
+}
+
+/**
+ * Host names that point inside the network whatever DNS says: `localhost` and its subdomains (RFC 6761)
+ * and the cloud metadata services' names.
+ */
+export function classifyHostname(hostname: string): AddressClass {
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) return 'loopback';
+  if (METADATA_HOSTNAMES.has(name)) return 'metadata';
+  return 'public';
+}
+
+const METADATA_HOSTNAMES = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata.azure.com',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);

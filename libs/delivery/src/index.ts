@@ -5,3 +5,4 @@ export * from './subscriptions';
 export * from './retry-policy';
 export * from './circuit-breaker';
 export * from './delivery-state';
+export * from './host-resolver';

@@ -1,11 +1,11 @@
-import { classifyAddress } from '@hookstream/delivery';
-import { lookup } from 'node:dns/promises';
+import { classifyAddress, classifyHostname, createHostResolver } from '@hookstream/delivery';
 import { isIP } from 'node:net';
 import type { ErrorDetail } from '../http/api-error';
 
 export type Resolve = (host: string) => Promise<string[]>;
 
-const resolveAll: Resolve = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+const systemResolver = createHostResolver(undefined);
+const resolveAll: Resolve = async (host) => (await systemResolver(host)).map((entry) => entry.address);
 
 export interface UrlPolicyContext {
   readonly environment: 'sandbox' | 'live';
@@ -16,6 +16,7 @@ export interface UrlPolicyContext {
 /**
  * An endpoint URL must be https:// and reach only public addresses, checked after DNS resolution.
  * The dispatcher checks again at connection time, so a name that later resolves elsewhere gains nothing.
+ * The host checked is the URL parser's: `2130706433`, `0177.0.0.1`, `0x7f.1` and `127.1` are all `127.0.0.1`.
  */
 export async function checkEndpointUrl(
   text: string,
@@ -38,6 +39,8 @@ export async function checkEndpointUrl(
   if (isRelaxed) return [];
 
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  const named = isIP(host) ? 'public' : classifyHostname(host);
+  if (named !== 'public') return [{ field, message: `${host} is a ${named} host name, which is refused` }];
   let addresses: string[];
   try {
     addresses = isIP(host) ? [host] : await resolve(host);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isSystemEventType, merchantEventTypes } from '@hookstream/contracts';
-import { newId } from '@hookstream/delivery';
+import { createHostResolver, type HostResolver, newId } from '@hookstream/delivery';
 import { newEndpointSecret } from '@hookstream/secrets';
 import type { ProducerConfig } from '../config';
 import { ApiError, type ErrorDetail } from '../http/api-error';
@@ -62,7 +62,13 @@ export class EndpointsService {
     private readonly repository: EndpointsRepository,
     private readonly context: ProducerContext,
     @Inject(PRODUCER_CONFIG) private readonly config: ProducerConfig,
-  ) {}
+  ) {
+    this.resolver = createHostResolver(config.dnsServers);
+  }
+
+  /** Resolves endpoint hosts as the dispatcher will (`DNS_SERVERS`). */
+  private readonly resolver: HostResolver;
+  private readonly resolveHost = async (host: string) => (await this.resolver(host)).map((entry) => entry.address);
 
   async create(owner: Owner, input: CreateEndpoint): Promise<EndpointView & { secret: string }> {
     const eventTypes = this.checkEventTypes(input.eventTypes);
@@ -193,7 +199,13 @@ export class EndpointsService {
   ) {
     const errors: ErrorDetail[] = [];
     if (!isUrlUnchanged) {
-      errors.push(...(await checkEndpointUrl(url, { environment: owner.environment, isLocal: this.config.isLocal })));
+      errors.push(
+        ...(await checkEndpointUrl(
+          url,
+          { environment: owner.environment, isLocal: this.config.isLocal },
+          this.resolveHost,
+        )),
+      );
     }
     for (const type of this.typesOf(eventTypes)) {
       if (!this.context.catalogue.schemaOf(type, formatVersion)) {

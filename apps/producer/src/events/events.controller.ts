@@ -5,6 +5,7 @@ import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { IdempotencyKeySchema, PublishEventSchema } from './event.schemas';
 import { StatusQueries } from '../status/status-queries';
+import { IngestRateLimitGuard } from './ingest-rate-limit.guard';
 import { IngestService } from './ingest.service';
 
 @ApiTags('events')
@@ -25,7 +26,8 @@ export class EventsController {
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Publish an event; 202 once it is in the log' })
+  @UseGuards(IngestRateLimitGuard)
+  @ApiOperation({ summary: 'Publish an event; 202 once it is in the log; 429 with Retry-After over the ingest limit' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'the same key within 24 h answers the same id' })
   publish(
     @CurrentPrincipal() principal: Principal,

@@ -8,6 +8,7 @@ describe('ingestErrorReason', () => {
     [401, 'unauthorized'],
     [403, 'unauthorized'],
     [409, 'conflict'],
+    [429, 'rate_limited'],
     [404, 'other'],
     [503, 'publish_failure'],
     [500, 'publish_failure'],

@@ -6,6 +6,8 @@ export function ingestErrorReason(statusCode: number): string | undefined {
   if (statusCode < 400) return undefined;
   if (statusCode === 401 || statusCode === 403) return 'unauthorized';
   if (statusCode === 409) return 'conflict';
+  // The tenant's ingest limit, or the caller's address blocked for failed authentications.
+  if (statusCode === 429) return 'rate_limited';
   if (statusCode >= 500) return 'publish_failure';
   if (statusCode === 400 || statusCode === 413 || statusCode === 422) return 'validation';
   return 'other';
@@ -25,7 +27,7 @@ export class IngestMetrics {
     });
     this.errors = new Counter({
       name: 'hookstream_ingest_errors_total',
-      help: 'Refused publish requests (POST /v1/events): validation, unauthorized, conflict (Idempotency-Key), publish_failure',
+      help: 'Refused publish requests (POST /v1/events): validation, unauthorized, conflict (Idempotency-Key), rate_limited, publish_failure',
       labelNames: ['reason'],
       registers: [registry],
     });

@@ -7,6 +7,9 @@ export interface ErrorDetail {
 
 /** An error the API answers with `{ error: { code, message, details } }`. */
 export class ApiError extends HttpException {
+  /** Sent as `Retry-After` (whole seconds) when set: a 429's wait. */
+  retryAfterSeconds?: number;
+
   constructor(
     status: HttpStatus,
     readonly code: string,
@@ -34,6 +37,13 @@ export class ApiError extends HttpException {
 
   static forbidden(message: string): ApiError {
     return new ApiError(HttpStatus.FORBIDDEN, 'forbidden', message);
+  }
+
+  /** 429 with `Retry-After`: `rate_limited` (ingest limit) or `too_many_failed_authentications`. */
+  static tooManyRequests(code: string, message: string, retryAfterSeconds: number): ApiError {
+    const error = new ApiError(HttpStatus.TOO_MANY_REQUESTS, code, message);
+    error.retryAfterSeconds = retryAfterSeconds;
+    return error;
   }
 
   static unavailable(message: string): ApiError {

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Logger } from '@hookstream/observability';
+import { redactCredentials } from '@hookstream/secrets';
 import type { Response } from 'express';
 import { ApiError, type ErrorDetail } from './api-error';
 
@@ -25,7 +26,15 @@ export class ErrorBodyFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const { status, code, message, details } = this.describe(exception);
     if (status >= 500) this.logger.error({ err: exception }, 'request failed');
-    response.status(status).json({ error: { code, message, details } });
+    if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined)
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    // A message may name a value it refused: never echo a secret or an API key that was sent by mistake.
+    const safeDetails = details.map((detail) => ({
+      ...detail,
+      ...(detail.field === undefined ? {} : { field: redactCredentials(detail.field) }),
+      message: redactCredentials(detail.message),
+    }));
+    response.status(status).json({ error: { code, message: redactCredentials(message), details: safeDetails } });
   }
 
   private describe(exception: unknown): {

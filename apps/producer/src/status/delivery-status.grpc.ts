@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { status } from '@grpc/grpc-js';
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
+import { redactCredentials } from '@hookstream/secrets';
 import { ApiKeyAuthenticator } from '../auth/api-key.guard';
 import type { Principal } from '../auth/principal';
 import { ApiError } from '../http/api-error';
@@ -12,6 +13,7 @@ const GRPC_STATUS: Partial<Record<number, status>> = {
   401: status.UNAUTHENTICATED,
   403: status.PERMISSION_DENIED,
   404: status.NOT_FOUND,
+  429: status.RESOURCE_EXHAUSTED,
   503: status.UNAVAILABLE,
 };
 
@@ -85,7 +87,10 @@ export class DeliveryStatusGrpc {
       return await query(principal);
     } catch (error) {
       if (error instanceof ApiError) {
-        throw new RpcException({ code: GRPC_STATUS[error.getStatus()] ?? status.UNKNOWN, message: error.message });
+        throw new RpcException({
+          code: GRPC_STATUS[error.getStatus()] ?? status.UNKNOWN,
+          message: redactCredentials(error.message),
+        });
       }
       throw error;
     }
