@@ -182,7 +182,7 @@ void runBench(BENCH, async (bench) => {
       type: THROUGHPUT_EVENT_TYPE,
       timestamp: new Date().toISOString(),
       formatVersion: example.formatVersion,
-      data: example.data,
+      data: exampleJson,
     }),
   );
   const limitSecret = `whsec_${randomBytes(24).toString('base64')}`;
