@@ -341,6 +341,12 @@ void runBench(BENCH, async (bench) => {
     ratioToHttpLimit: round(deliveriesPerSecond / httpLimit.postsPerSecond, 3),
     ratioToKafkaLimit: round(deliveriesPerSecond / kafkaLimit.recordsPerSecond, 3),
     e2eLatencyMs: pick(steady.healthy),
+    // Where the steady run's latency went: 202 → fanned out → attempt started → arrived (each stage's own time).
+    e2eStagesMs: {
+      fanOut: pick(steady.stages.fanOut),
+      dispatch: pick(steady.stages.dispatch),
+      http: pick(steady.stages.http),
+    },
     isolation: { p99Healthy: steady.healthy.p99, p99WithDead: withDead.healthy.p99, ratio: round(isolationRatio, 2) },
     limits: {
       httpPostsPerSecond: round(httpLimit.postsPerSecond),
