@@ -26,7 +26,12 @@ try {
     const jest = spawnSync(
       process.execPath,
       ['node_modules/jest/bin/jest.js', '--selectProjects', ...projects, ...jestArgs],
-      { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, HOOKSTREAM_LOCAL: '1' } },
+      // HOOKSTREAM_TEST_FULL: tests with a quick and a long form (the API fuzzing) take the long one.
+      {
+        cwd: repoRoot,
+        stdio: 'inherit',
+        env: { ...process.env, HOOKSTREAM_LOCAL: '1', HOOKSTREAM_TEST_FULL: isFull ? '1' : '' },
+      },
     );
     exitCode = jest.status ?? 1;
   } else {

@@ -10,7 +10,14 @@ import {
   type TopicNames,
 } from '@hookstream/contracts';
 import { decideRetry, tierMs } from '@hookstream/delivery';
-import type { AvroCodec, KafkaMessage, Publisher, RegisteredSchemas } from '@hookstream/kafka';
+import {
+  type AvroCodec,
+  decodeOrPoison,
+  type KafkaMessage,
+  type Publisher,
+  type QuarantineWriter,
+  type RegisteredSchemas,
+} from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { DispatcherConfig } from './config';
@@ -43,6 +50,9 @@ export interface DispatchWorkerDeps {
   readonly topics: TopicNames;
   readonly logger: Logger;
   readonly metrics: DispatchMetrics;
+  /** Sets aside dispatch requests that can never be decoded; `groupId` is recorded with them. */
+  readonly quarantine: QuarantineWriter;
+  readonly groupId: string;
 }
 
 /**
@@ -72,9 +82,17 @@ export class DispatchWorker {
     return open;
   }
 
-  async handle(message: KafkaMessage): Promise<void> {
+  async handle(message: KafkaMessage, partition: number): Promise<void> {
     if (!message.value) return;
-    const { value: dispatch } = await this.deps.codec.decode<DispatchRequested>(message.value);
+    const decoded = await decodeOrPoison(message.value, (bytes) => this.deps.codec.decode<DispatchRequested>(bytes));
+    if (decoded.failure) {
+      // Quarantined before it counts as done: the offset commits past it, and the partition moves on.
+      const { reason } = decoded.failure;
+      this.deps.logger.warn({ partition, offset: message.offset, reason }, 'dispatch request quarantined');
+      const source = { partition, group: this.deps.groupId };
+      return this.deps.quarantine.put(this.deps.topics.dispatch, message, reason, source);
+    }
+    const { value: dispatch } = decoded.value;
     const endpoint = await this.deps.registry.current(dispatch.endpointId);
     if (!endpoint) {
       this.deps.logger.info(

@@ -1,5 +1,12 @@
 import type { EndpointConfigured } from '@hookstream/contracts';
-import { type Admin, type AvroCodec, CompactedFeed, type Kafka } from '@hookstream/kafka';
+import {
+  type Admin,
+  type AvroCodec,
+  CompactedFeed,
+  decodeOrPoison,
+  type Kafka,
+  type QuarantineWriter,
+} from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
 import type { SecretSealer } from '@hookstream/secrets';
 import { secretFingerprint } from '@hookstream/signing';
@@ -34,6 +41,8 @@ export class EndpointRegistry {
     sealer: SecretSealer;
     name: string;
     logger: Logger;
+    /** Sets aside endpoint records that can never be decoded (the feed commits no offsets). */
+    quarantine: QuarantineWriter;
   }) {
     this.feed = new CompactedFeed({
       kafka: options.kafka,
@@ -48,8 +57,14 @@ export class EndpointRegistry {
           this.onChange(key);
           return;
         }
+        const decoded = await decodeOrPoison(message.value, (bytes) => options.codec.decode<EndpointConfigured>(bytes));
+        if (decoded.failure) {
+          const { reason } = decoded.failure;
+          options.logger.warn({ key, offset: message.offset, reason }, 'endpoint record quarantined');
+          return options.quarantine.put(options.topic, message, reason, { group: options.name });
+        }
         this.deleted.delete(key);
-        const { value } = await options.codec.decode<EndpointConfigured>(message.value);
+        const { value } = decoded.value;
         this.endpoints.set(key, {
           config: value,
           secrets: value.secrets.map((sealed) => {

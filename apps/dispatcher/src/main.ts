@@ -9,6 +9,7 @@ import {
   createSchemaRegistry,
   kafkaReadiness,
   Publisher,
+  QuarantineWriter,
   registerConsumerLag,
   registerSchemas,
   schemaRegistryReadiness,
@@ -38,6 +39,8 @@ void runApp({
     const schemas = await registerSchemas(codec, catalogue, topics);
     const publisher = new Publisher(kafka);
     await publisher.connect();
+    const quarantine = new QuarantineWriter(kafka, topics.quarantine);
+    const groupId = `${config.kafka.topicPrefix}-dispatcher`;
     const registry = new EndpointRegistry({
       kafka,
       admin,
@@ -46,6 +49,7 @@ void runApp({
       sealer: new SecretSealer(config.masterKey),
       name: `${config.kafka.topicPrefix}-dispatcher-endpoints`,
       logger,
+      quarantine,
     });
     const sender = new HttpSender({
       localAddress: config.localAddress,
@@ -63,6 +67,8 @@ void runApp({
       publisher,
       topics,
       logger,
+      quarantine,
+      groupId,
       metrics: {
         attempts: new Counter({
           name: 'hookstream_dispatcher_attempts_total',
@@ -95,7 +101,6 @@ void runApp({
         }),
       },
     });
-    const groupId = `${config.kafka.topicPrefix}-dispatcher`;
     const consumer = new ConcurrentConsumer({
       kafka,
       groupId,
@@ -104,7 +109,7 @@ void runApp({
       maxBuffered: config.maxInFlight,
       parkedCount: () => worker.parkedCount,
       maxParked: config.maxParked,
-      handle: (message) => worker.handle(message),
+      handle: (message, partition) => worker.handle(message, partition),
     });
     new Gauge({
       name: 'hookstream_dispatcher_in_flight',
@@ -142,6 +147,7 @@ void runApp({
         () => registry.stop(),
         () => sender.close(),
         () => publisher.disconnect(),
+        () => quarantine.disconnect(),
         () => admin.disconnect(),
       ],
     };

@@ -15,6 +15,7 @@ import {
   createSchemaRegistry,
   kafkaReadiness,
   Publisher,
+  QuarantineWriter,
   registerConsumerLag,
   registerSchemas,
   schemaRegistryReadiness,
@@ -76,6 +77,7 @@ void runApp({
       new SecretSealer(config.masterKey),
       outbox,
     );
+    const quarantine = new QuarantineWriter(kafka, topics.quarantine);
     const groups = {
       fanOut: `${config.kafka.topicPrefix}-fan-out`,
       endpointStatus: `${config.kafka.topicPrefix}-endpoint-status`,
@@ -91,6 +93,7 @@ void runApp({
       groupId: groups.fanOut,
       concurrency: config.fanOutConcurrency,
       logger,
+      quarantine,
       crashBeforeCommit: config.isLocal && config.testHooks.crashFanOutBeforeCommit,
     });
     const endpoints = new EndpointsRepository(pool);
@@ -103,6 +106,7 @@ void runApp({
       repository: endpoints,
       outbox,
       logger,
+      quarantine,
     });
     const metrics = createMetricsRegistry('producer');
     const endpointHealth = new EndpointHealthSweeper({
@@ -164,6 +168,7 @@ void runApp({
       topics,
       groupId: groups.projector,
       logger,
+      quarantine,
       concurrency: config.projectorConcurrency,
       crashBeforeCommit: config.testHooks.crashProjectorBeforeCommit,
     });
@@ -228,6 +233,7 @@ void runApp({
         () => fanOut.stop(),
         () => projector.stop(),
         () => endpointDisabled.stop(),
+        () => quarantine.disconnect(),
         () => outbox.stop(),
         () => publisher.disconnect(),
         () => admin.disconnect(),

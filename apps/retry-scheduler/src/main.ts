@@ -6,6 +6,7 @@ import {
   ConsumerLagSampler,
   createKafka,
   createSchemaRegistry,
+  decodeOrPoison,
   DelayedRecordsConsumer,
   type KafkaMessage,
   kafkaReadiness,
@@ -48,14 +49,10 @@ void runApp({
     });
     const tierOf = new Map(RETRY_TIERS.map((tier) => [topics.retry(tier), tier]));
 
-    /** The retry a tier record holds, or undefined for bytes we cannot read (quarantined when due). */
-    const decode = async (message: KafkaMessage): Promise<RetryRequested | undefined> => {
-      try {
-        return message.value ? (await codec.decode<RetryRequested>(message.value)).value : undefined;
-      } catch (error) {
-        logger.warn({ err: error, offset: message.offset }, 'unreadable retry record');
-        return undefined;
-      }
+    /** The retry a tier record holds, or why it can never be read (quarantined when due); a registry outage throws and is retried. */
+    const decode = async (message: KafkaMessage) => {
+      const decoded = await decodeOrPoison(message.value, (bytes) => codec.decode<RetryRequested>(bytes));
+      return decoded.failure ? { reason: decoded.failure.reason } : { retry: decoded.value.value };
     };
 
     const nextHopOrReason = (retry: RetryRequested) => {
@@ -77,14 +74,19 @@ void runApp({
       transactionalIdPrefix: `${config.kafka.topicPrefix}-retry-scheduler`,
       logger,
       // An unreadable record is due at once: it goes to quarantine instead of blocking its partition.
-      dueAt: async (message) => (await decode(message))?.dueAt ?? 0,
-      fire: async (message, topic) => {
-        const retry = await decode(message);
+      dueAt: async (message) => (await decode(message)).retry?.dueAt ?? 0,
+      fire: async (message, topic, partition) => {
+        const { retry, reason: unreadable } = await decode(message);
         const hop = retry && nextHopOrReason(retry);
         if (!retry || typeof hop === 'string' || !hop) {
           quarantined.inc();
-          const reason = typeof hop === 'string' ? hop : 'not a decodable retry record';
-          return [quarantineRecord(topics.quarantine, topic, message, reason)];
+          logger.warn(
+            { topic, partition, offset: message.offset, reason: unreadable ?? hop },
+            'retry record quarantined',
+          );
+          // Written in the same transaction as the consumed offset: once, and the partition moves on.
+          const reason = typeof hop === 'string' ? hop : (unreadable ?? 'not a decodable retry record');
+          return [quarantineRecord(topics.quarantine, topic, message, reason, { partition, group: group.groupId })];
         }
         return hop.kind === 'tier'
           ? [

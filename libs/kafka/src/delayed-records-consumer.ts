@@ -13,7 +13,7 @@ export interface DelayedRecordsOptions {
   /** When a record falls due, in ms since the epoch. */
   dueAt(message: KafkaMessage): Promise<number>;
   /** The records a due record turns into; written with the consumed offset in one transaction. */
-  fire(message: KafkaMessage, topic: string): Promise<readonly OutgoingRecord[]>;
+  fire(message: KafkaMessage, topic: string, partition: number): Promise<readonly OutgoingRecord[]>;
   /** Called once a fired record's transaction committed, with how late it fired. */
   onFired?(topic: string, latenessMs: number): void;
   readonly now?: () => number;
@@ -83,7 +83,9 @@ export class DelayedRecordsConsumer {
     }
     const lastDue = due[due.length - 1];
     if (lastDue) {
-      const records = (await Promise.all(due.map(({ message }) => this.options.fire(message, batch.topic)))).flat();
+      const records = (
+        await Promise.all(due.map(({ message }) => this.options.fire(message, batch.topic, batch.partition)))
+      ).flat();
       // All due: past the batch's last offset, so transaction markers after it are not read again.
       const lastOffset = headDueAt === undefined ? batch.lastOffset() : lastDue.message.offset;
       await this.transactions.commit(

@@ -20,4 +20,5 @@ export * from './log-replay';
 export * from './partition-transactions';
 export * from './delayed-records-consumer';
 export * from './quarantine';
+export * from './decode-failure';
 export * from './consumer-lag';

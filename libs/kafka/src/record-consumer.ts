@@ -15,7 +15,7 @@ export class RecordConsumer {
       groupId: string;
       topic: string;
       logger: Logger;
-      handle(message: KafkaMessage): Promise<void>;
+      handle(message: KafkaMessage, partition: number): Promise<void>;
     },
   ) {
     this.consumer = groupConsumer(options.kafka, options.groupId);
@@ -27,7 +27,7 @@ export class RecordConsumer {
     await this.consumer.run({
       eachMessage: async ({ message, partition }) => {
         try {
-          await this.options.handle(message);
+          await this.options.handle(message, partition);
         } catch (error) {
           // Left uncommitted: kafkajs seeks back and the message comes again.
           this.options.logger.warn(

@@ -1,7 +1,10 @@
 import { parseDuration } from '@hookstream/delivery';
 import { z } from 'zod';
+import { isoTimestamp } from '../http/timestamp';
 
 const MAX_RETRY_DELAY_MS = 24 * 3_600_000;
+/** The largest Postgres integer, the column type of every format version. */
+export const MAX_FORMAT_VERSION = 2_147_483_647;
 
 const retrySchedule = z
   .array(
@@ -24,7 +27,8 @@ const fields = {
     .max(50)
     .describe('catalogue types, or ["*"] (which leaves out opt-in types)'),
   description: z.string().max(500).optional(),
-  formatVersion: z.number().int().min(1).optional(),
+  // Format versions are Postgres integers: a larger number is no version, not a server error.
+  formatVersion: z.number().int().min(1).max(MAX_FORMAT_VERSION).optional(),
   timeoutMs: z.number().int().min(1000).max(30_000).optional().describe('1–30 s, default 10 s'),
   rateLimitPerSecond: z.number().int().min(1).max(10_000).nullable().optional(),
   retrySchedule: retrySchedule.nullable().optional(),
@@ -44,12 +48,13 @@ export const UpdateEndpointSchema = z
   .strict();
 export type UpdateEndpoint = z.infer<typeof UpdateEndpointSchema>;
 
-export const ListEndpointsQuerySchema = z.object({ formatVersion: z.coerce.number().int().min(1).optional() }).strict();
+export const ListEndpointsQuerySchema = z
+  .object({ formatVersion: z.coerce.number().int().min(1).max(MAX_FORMAT_VERSION).optional() })
+  .strict();
 
 export const RecoverEndpointSchema = z
   .object({
-    since: z.iso
-      .datetime({ offset: true })
+    since: isoTimestamp()
       // Something not a date at all is the datetime check's to report, once.
       .refine((value) => !(Date.parse(value) > Date.now()), 'must not be in the future')
       .describe('ISO 8601: failed and exhausted deliveries created at or after it are sent again'),

@@ -94,7 +94,7 @@ export class EndpointsService {
       this.context.sealer.seal(secret, id),
       this.context.topics.endpoints,
     );
-    await this.publishNow();
+    await this.publishNow(id);
     return { ...toView(row), secret };
   }
 
@@ -123,14 +123,14 @@ export class EndpointsService {
       formatVersion,
     }));
     if (!row) throw ApiError.notFound('endpoint');
-    await this.publishNow();
+    await this.publishNow(id);
     return toView(row);
   }
 
   async remove(owner: Owner, id: string): Promise<void> {
     if (!(await this.repository.softDelete(owner, id, this.context.topics.endpoints)))
       throw ApiError.notFound('endpoint');
-    await this.publishNow();
+    await this.publishNow(id);
   }
 
   /** A new secret; the previous one stays valid (and signs too) for 24 hours. */
@@ -143,13 +143,13 @@ export class EndpointsService {
       previousSecretExpiresAt: expiresAt,
     }));
     if (!row) throw ApiError.notFound('endpoint');
-    await this.publishNow();
+    await this.publishNow(id);
     return { secret, previousSecretExpiresAt: expiresAt.toISOString() };
   }
 
   /** Publishes the change before answering, so an event sent right after it sees it; the relay retries otherwise. */
-  private async publishNow(): Promise<void> {
-    await this.context.outbox.flush().catch(() => undefined);
+  private async publishNow(id: string): Promise<void> {
+    await this.context.outbox.flushEndpoint(id).catch(() => undefined);
   }
 
   private checkEventTypes(eventTypes: readonly string[]): string[] {

@@ -10,6 +10,8 @@ const SWEEP_INTERVAL_MS = 1000;
 /** Published entries are kept a while for inspection, then pruned. */
 const RETENTION = '7 days';
 const PRUNE_EVERY_SWEEPS = 3600;
+/** How long an API change waits for another relay's lock on its outbox entry. */
+const LOCK_WAIT = '5s';
 
 /** The compacted topic's record for an endpoint: its whole current configuration, secrets sealed. */
 export function endpointRecord(row: EndpointRow, now = Date.now()): EndpointConfigured {
@@ -100,6 +102,24 @@ export class OutboxRelay {
       }
     })();
     return this.running;
+  }
+
+  /**
+   * Publishes everything pending, then waits for this endpoint's changes that another producer's relay
+   * had locked meanwhile (the batch skips locked rows): published once its transaction ends, or, if it
+   * failed, published here. Without this, an API answer could come before its change is on the topic.
+   */
+  async flushEndpoint(endpointId: string): Promise<void> {
+    await this.flush();
+    const held = await withTransaction(this.db, async (client) => {
+      await client.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
+      const { rows } = await client.query<{ id: string }>(
+        'SELECT id FROM outbox WHERE endpoint_id = $1 AND published_at IS NULL FOR UPDATE',
+        [endpointId],
+      );
+      return rows.length;
+    });
+    if (held > 0) await this.flush();
   }
 
   private async publishBatch(): Promise<number> {

@@ -28,7 +28,7 @@ export class EventsController {
   @HttpCode(202)
   @UseGuards(IngestRateLimitGuard)
   @ApiOperation({ summary: 'Publish an event; 202 once it is in the log; 429 with Retry-After over the ingest limit' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'the same key within 24 h answers the same id' })
+  @ApiHeader({ name: 'idempotency-key', required: false, description: 'the same key within 24 h answers the same id' })
   publish(
     @CurrentPrincipal() principal: Principal,
     @Body({ schema: PublishEventSchema }) body: z.infer<typeof PublishEventSchema>,

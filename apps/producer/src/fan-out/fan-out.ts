@@ -11,10 +11,12 @@ import {
   type Admin,
   type AvroCodec,
   CompactedFeed,
+  decodeOrPoison,
   type Kafka,
   type KafkaMessage,
   type OutgoingRecord,
   quarantineRecord,
+  type QuarantineWriter,
   type RegisteredSchemas,
   TransactionalBatchConsumer,
 } from '@hookstream/kafka';
@@ -34,6 +36,8 @@ export interface FanOutOptions {
   /** Partitions fanned out at once. */
   readonly concurrency: number;
   readonly logger: Logger;
+  /** Sets aside endpoint records that can never be decoded (the endpoints feed commits no offsets). */
+  readonly quarantine: QuarantineWriter;
   /** Test hook (local mode only): dies between sending a batch's records and committing them. */
   readonly crashBeforeCommit?: boolean;
 }
@@ -57,7 +61,16 @@ export class FanOut {
       logger: options.logger,
       apply: async (key, message) => {
         if (!message.value) return this.directory.remove(key);
-        const { value } = await options.codec.decode<EndpointConfigured>(message.value);
+        const decoded = await decodeOrPoison(message.value, (bytes) => options.codec.decode<EndpointConfigured>(bytes));
+        if (decoded.failure) {
+          options.logger.warn(
+            { key, offset: message.offset, reason: decoded.failure.reason },
+            'endpoint record quarantined',
+          );
+          const source = { group: `${options.groupId}-endpoints` };
+          return options.quarantine.put(options.topics.endpoints, message, decoded.failure.reason, source);
+        }
+        const { value } = decoded.value;
         this.directory.upsert({
           endpointId: value.endpointId,
           tenantId: value.tenantId,
@@ -75,7 +88,7 @@ export class FanOut {
       transactionalIdPrefix: options.groupId,
       partitionsConsumedConcurrently: options.concurrency,
       logger: options.logger,
-      handle: (messages) => this.fanOut(messages),
+      handle: (messages, partition) => this.fanOut(messages, partition),
       beforeCommit: options.crashBeforeCommit ? () => process.kill(process.pid, 'SIGKILL') : undefined,
     });
   }
@@ -90,7 +103,7 @@ export class FanOut {
     await this.feed.stop();
   }
 
-  private async fanOut(messages: readonly KafkaMessage[]): Promise<OutgoingRecord[]> {
+  private async fanOut(messages: readonly KafkaMessage[], partition: number): Promise<OutgoingRecord[]> {
     // Endpoint changes acknowledged before these events were written are applied before they fan out.
     await this.feed.waitUntilCurrent();
     const { codec, schemas, topics, catalogue } = this.options;
@@ -99,12 +112,14 @@ export class FanOut {
       if (!message.value) continue;
       // A test event comes with its own delivery, to the endpoint being tested: no one else gets it.
       if (isTestEventRecord(message.headers)) continue;
-      const decoded = await this.decode(message);
-      if (!decoded) {
-        records.push(quarantineRecord(topics.quarantine, topics.events, message, 'not a decodable event'));
+      const decoded = await decodeOrPoison(message.value, (bytes) => codec.decode<EventEnvelope>(bytes));
+      if (decoded.failure) {
+        // Written in this slice's transaction, with the offsets: quarantined once, and the partition moves on.
+        const source = { partition, group: this.options.groupId };
+        records.push(quarantineRecord(topics.quarantine, topics.events, message, decoded.failure.reason, source));
         continue;
       }
-      const event = decoded;
+      const event = decoded.value.value;
       const definition = catalogue.get(event.type);
       // A system event comes with its own deliveries, to the endpoints it is about: it has no subscribers.
       if (isSystemEventType(definition)) continue;
@@ -138,17 +153,5 @@ export class FanOut {
       }
     }
     return records;
-  }
-
-  /** The event, or undefined for bytes that can never be decoded; a registry outage throws and is retried. */
-  private async decode(message: KafkaMessage): Promise<EventEnvelope | undefined> {
-    try {
-      return (await this.options.codec.decode<EventEnvelope>(message.value as Buffer)).value;
-    } catch (error) {
-      const status = (error as { status?: number }).status;
-      const isPermanent = status === 404 || /wire format|invalid|magic/i.test(String((error as Error).message));
-      if (isPermanent) return undefined;
-      throw error;
-    }
   }
 }

@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from '@hookstream/observability';
 import { serveDashboard } from '../dashboard/serve-dashboard';
 import { ErrorBodyFilter } from './error-body.filter';
+import { documentErrorResponses } from './openapi-errors';
 import { createValidationPipe } from './validation';
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -23,6 +24,7 @@ export function configureHttp(app: INestApplication, logger: Logger, version: st
       .addBearerAuth()
       .build(),
   );
+  documentErrorResponses(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   serveDashboard(app);
 }

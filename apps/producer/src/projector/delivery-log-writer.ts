@@ -1,6 +1,6 @@
 import type { CircuitClosed, CircuitOpened } from '@hookstream/contracts';
 import { type AttemptSummary, type DeliveryEvent, type DeliveryState, evolve, UNKNOWN } from '@hookstream/delivery';
-import type { KafkaMessage } from '@hookstream/kafka';
+import { decodeOrPoison, type KafkaMessage, type PermanentDecodeFailure } from '@hookstream/kafka';
 import type { PoolClient } from '@hookstream/postgres';
 import { type DeliveryLogDecoder, toDeliveryEvent } from './log-records';
 import { type AttemptRow, type DeliveryRow, deliveryStateOf } from './projection-rows';
@@ -21,11 +21,24 @@ export class DeliveryLogWriter {
     private readonly tables: ProjectionTables,
   ) {}
 
-  async apply(client: PoolClient, messages: readonly KafkaMessage[]): Promise<void> {
+  /** `onPoison`, when given, is handed each record that can never be decoded (otherwise garbage is skipped and an unknown schema throws). */
+  async apply(
+    client: PoolClient,
+    messages: readonly KafkaMessage[],
+    onPoison?: (message: KafkaMessage, failure: PermanentDecodeFailure) => Promise<void>,
+  ): Promise<void> {
     const events: DeliveryEvent[] = [];
     const circuits = new Map<string, { state: 'open' | 'closed'; at: number }>();
     for (const message of messages) {
-      const decoded = await this.decoder.decode(message.value);
+      let decoded: Awaited<ReturnType<DeliveryLogDecoder['decode']>>;
+      if (onPoison) {
+        const result = await decodeOrPoison(message.value, (bytes) => this.decoder.decode(bytes));
+        if (result.failure) {
+          await onPoison(message, result.failure);
+          continue;
+        }
+        decoded = result.value;
+      } else decoded = await this.decoder.decode(message.value);
       if (!decoded) continue;
       if (decoded.name === 'circuit-opened') {
         const opened = decoded.record as CircuitOpened;

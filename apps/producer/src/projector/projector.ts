@@ -3,8 +3,11 @@ import type { EventCatalogue, EventEnvelope, TopicNames } from '@hookstream/cont
 import {
   type AvroCodec,
   BatchConsumer,
+  decodeOrPoison,
   type Kafka,
   type KafkaMessage,
+  type PermanentDecodeFailure,
+  type QuarantineWriter,
   type RegisteredSchemas,
 } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
@@ -34,6 +37,8 @@ export class Projector {
       topics: TopicNames;
       groupId: string;
       logger: Logger;
+      /** Sets aside records that can never be decoded, before their batch's offsets commit. */
+      quarantine: QuarantineWriter;
       /** Partitions projected at once, each in its own transaction. */
       concurrency: number;
       /** Test hook (local mode only): dies inside the first delivery-log batch's transaction, before it commits. */
@@ -83,8 +88,16 @@ export class Projector {
       const next = BigInt(rows[0]?.next_offset ?? 0);
       // Messages a crash made us read again are already in the tables.
       const fresh = messages.filter((message) => BigInt(message.offset) >= next && message.value);
-      if (topic === this.deps.topics.events) await this.projectEvents(client, fresh);
-      else await this.deliveryLog.apply(client, fresh);
+      // Poison is quarantined inside the transaction, before its offset commits: at worst twice, never lost.
+      const onPoison = (message: KafkaMessage, failure: PermanentDecodeFailure) => {
+        this.deps.logger.warn(
+          { topic, partition, offset: message.offset, reason: failure.reason },
+          'record quarantined',
+        );
+        return this.deps.quarantine.put(topic, message, failure.reason, { partition, group: this.deps.groupId });
+      };
+      if (topic === this.deps.topics.events) await this.projectEvents(client, fresh, onPoison);
+      else await this.deliveryLog.apply(client, fresh, onPoison);
       const last = messages[messages.length - 1];
       if (last) {
         await client.query(
@@ -100,12 +113,20 @@ export class Projector {
     if (timestamp > (this.lastProjected.get(topic) ?? 0)) this.lastProjected.set(topic, timestamp);
   }
 
-  private async projectEvents(client: PoolClient, messages: readonly KafkaMessage[]): Promise<void> {
+  private async projectEvents(
+    client: PoolClient,
+    messages: readonly KafkaMessage[],
+    onPoison: (message: KafkaMessage, failure: PermanentDecodeFailure) => Promise<void>,
+  ): Promise<void> {
     const rows: [string, string, string, string, Date, string, number, Buffer][] = [];
     for (const message of messages) {
       const value = message.value as Buffer;
-      if (value[0] !== 0) continue;
-      const { value: event, schemaId } = await this.deps.codec.decode<EventEnvelope>(value);
+      const decoded = await decodeOrPoison(value, (bytes) => this.deps.codec.decode<EventEnvelope>(bytes));
+      if (decoded.failure) {
+        await onPoison(message, decoded.failure);
+        continue;
+      }
+      const { value: event, schemaId } = decoded.value;
       const version = this.deps.schemas.events.get(event.type);
       const formatVersion =
         [...(version?.entries() ?? [])].find(([, registered]) => registered.id === schemaId)?.[0] ?? 1;

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { isoTimestamp } from '../http/timestamp';
 import { DeliveryStatsQuery } from './delivery-stats';
 import { RedriveService } from './redrive.service';
 import { StatusQueries } from './status-queries';
@@ -13,8 +14,8 @@ export const ListDeliveriesQuerySchema = z
     eventType: z.string().min(1).optional(),
     status: z.enum(['pending', 'succeeded', 'failed', 'exhausted']).optional(),
     transactionId: z.string().min(1).optional(),
-    since: z.iso.datetime({ offset: true }).optional(),
-    until: z.iso.datetime({ offset: true }).optional(),
+    since: isoTimestamp().optional(),
+    until: isoTimestamp().optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().min(1).optional(),
   })
@@ -22,8 +23,8 @@ export const ListDeliveriesQuerySchema = z
 
 export const DeliveryStatsQuerySchema = z
   .object({
-    since: z.iso.datetime({ offset: true }).optional(),
-    until: z.iso.datetime({ offset: true }).optional(),
+    since: isoTimestamp().optional(),
+    until: isoTimestamp().optional(),
     bucket: z.enum(['minute', 'hour']).default('hour'),
   })
   .strict();

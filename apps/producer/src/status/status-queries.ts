@@ -70,12 +70,22 @@ function decodeCursor(cursor: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
-      return [value[0], value[1]];
+      // A tampered time would otherwise reach Postgres as a bad timestamptz: a 500 instead of a 400.
+      const createdAt = new Date(value[0]);
+      if (!Number.isNaN(createdAt.getTime())) return [createdAt.toISOString(), value[1]];
     }
   } catch {
     // answered below
   }
   throw ApiError.invalid('the cursor is not one this API gave out', [{ field: 'cursor', message: 'invalid cursor' }]);
+}
+
+/** A time filter (gRPC does not validate it as REST does): a 400, never a bad timestamptz reaching Postgres. */
+function instant(field: string, value: string): string {
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime()))
+    throw ApiError.invalid(`${field} is not a time`, [{ field, message: 'invalid time' }]);
+  return time.toISOString();
 }
 
 /** Status queries over the projections; REST and gRPC both call these. */
@@ -121,8 +131,8 @@ export class StatusQueries {
     if (filters.eventType) add('event_type = ?', filters.eventType);
     if (filters.status) add('status = ?', filters.status);
     if (filters.transactionId) add('transaction_id = ?', filters.transactionId);
-    if (filters.since) add('created_at >= ?', filters.since);
-    if (filters.until) add('created_at < ?', filters.until);
+    if (filters.since) add('created_at >= ?', instant('since', filters.since));
+    if (filters.until) add('created_at < ?', instant('until', filters.until));
     if (filters.cursor) {
       const [createdAt, id] = decodeCursor(filters.cursor);
       values.push(createdAt, id);
@@ -146,8 +156,8 @@ export class StatusQueries {
     const row = rows[0];
     if (!row) throw ApiError.notFound('event');
     const deliveries = await this.db.query<{ id: string; endpoint_id: string; status: string }>(
-      'SELECT id, endpoint_id, status FROM deliveries WHERE event_id = $1 AND tenant_id = $2 ORDER BY id',
-      [id, owner.tenantId],
+      'SELECT id, endpoint_id, status FROM deliveries WHERE event_id = $1 AND tenant_id = $2 AND environment = $3 ORDER BY id',
+      [id, owner.tenantId, owner.environment],
     );
     return {
       id: row.id,
