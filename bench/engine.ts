@@ -31,7 +31,7 @@ import { benchOptions } from './support/options';
 import type { Arrival } from './support/receiver-protocol';
 import { type ReceiverProcess, startReceiver } from './support/receiver-process';
 import { ResourceSampler, stackServiceProcesses, type WatchedProcess } from './support/resource-usage';
-import { stackEndpoints } from './support/stack-endpoints';
+import { benchKafkaSettings, stackEndpoints } from './support/stack-endpoints';
 import { deleteTopicPrefix, PRODUCER_GROUPS } from './support/topic-prefix';
 
 const BENCH = 'engine';
@@ -95,16 +95,7 @@ void runBench(BENCH, async (bench) => {
 
   const database = await createBenchDatabase(stack.databaseUrl, `hookstream_bench_${runId}`, logger);
   bench.defer(() => database.drop());
-  const kafka = createKafka(
-    {
-      brokers: stack.kafkaBrokers,
-      registryUrl: stack.registryUrl,
-      topicPrefix: prefix,
-      topicPartitions: options.partitions,
-    },
-    `${BENCH}-${runId}`,
-    logger,
-  );
+  const kafka = createKafka(benchKafkaSettings(stack, prefix, options.partitions), `${BENCH}-${runId}`, logger);
   bench.defer(() =>
     deleteTopicPrefix(kafka, stack.registryUrl, prefix, [...PRODUCER_GROUPS, 'dispatcher', 'retry-scheduler']),
   );

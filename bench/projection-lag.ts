@@ -31,7 +31,7 @@ import { runBench } from './support/bench-run';
 import { formatSummary, round, summarize } from './support/latency-stats';
 import { benchOptions } from './support/options';
 import { startProducer } from './support/producer-process';
-import { stackEndpoints } from './support/stack-endpoints';
+import { benchKafkaSettings, stackEndpoints } from './support/stack-endpoints';
 import { deleteTopicPrefix } from './support/topic-prefix';
 
 const BENCH = 'projection-lag';
@@ -77,16 +77,7 @@ void runBench(BENCH, async (bench) => {
 
   const database = await createBenchDatabase(stack.databaseUrl, `hookstream_bench_${runId}`, logger);
   bench.defer(() => database.drop());
-  const kafka = createKafka(
-    {
-      brokers: stack.kafkaBrokers,
-      registryUrl: stack.registryUrl,
-      topicPrefix: prefix,
-      topicPartitions: options.partitions,
-    },
-    `${BENCH}-${runId}`,
-    logger,
-  );
+  const kafka = createKafka(benchKafkaSettings(stack, prefix, options.partitions), `${BENCH}-${runId}`, logger);
   // Deferred before the producer starts, so it runs after the producer has stopped (clean-ups run in reverse).
   bench.defer(() => deleteTopicPrefix(kafka, stack.registryUrl, prefix));
 

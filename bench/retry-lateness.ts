@@ -27,7 +27,7 @@ import { startBuiltApp } from './support/app-process';
 import { runBench } from './support/bench-run';
 import { formatSummary, summarize } from './support/latency-stats';
 import { benchOptions } from './support/options';
-import { stackEndpoints } from './support/stack-endpoints';
+import { benchKafkaSettings, stackEndpoints } from './support/stack-endpoints';
 import { deleteTopicPrefix } from './support/topic-prefix';
 
 const BENCH = 'retry-lateness';
@@ -48,12 +48,7 @@ void runBench(BENCH, async (bench) => {
   const runId = randomBytes(4).toString('hex');
   const prefix = `bench-retry-${runId}`;
   const topics = topicNames(prefix);
-  const kafkaSettings = {
-    brokers: stack.kafkaBrokers,
-    registryUrl: stack.registryUrl,
-    topicPrefix: prefix,
-    topicPartitions: options.partitions,
-  };
+  const kafkaSettings = benchKafkaSettings(stack, prefix, options.partitions);
   const kafka = createKafka(kafkaSettings, `${BENCH}-${runId}`, logger);
   bench.defer(() => deleteTopicPrefix(kafka, stack.registryUrl, prefix, ['retry-scheduler', 'bench-dispatch']));
   const admin = await connectAdmin(kafka, kafkaSettings, logger);

@@ -13,7 +13,7 @@ import { runBench } from './support/bench-run';
 import { formatSummary, type LatencySummary, round, summarize } from './support/latency-stats';
 import { benchOptions } from './support/options';
 import { startProducer } from './support/producer-process';
-import { stackEndpoints } from './support/stack-endpoints';
+import { benchKafkaSettings, stackEndpoints } from './support/stack-endpoints';
 import { deleteTopicPrefix } from './support/topic-prefix';
 
 const BENCH = 'status-query-latency';
@@ -77,11 +77,7 @@ void runBench(BENCH, async (bench) => {
 
   const database = await createBenchDatabase(stack.databaseUrl, `hookstream_bench_${runId}`, logger);
   bench.defer(() => database.drop());
-  const kafka = createKafka(
-    { brokers: stack.kafkaBrokers, registryUrl: stack.registryUrl, topicPrefix: prefix, topicPartitions: 2 },
-    `${BENCH}-${runId}`,
-    logger,
-  );
+  const kafka = createKafka(benchKafkaSettings(stack, prefix, 2), `${BENCH}-${runId}`, logger);
   bench.defer(() => deleteTopicPrefix(kafka, stack.registryUrl, prefix));
   console.log(`${BENCH}: database ${database.name}, topics ${prefix}.*`);
   // Two partitions: this benchmark writes nothing to Kafka, the producer only needs its topics to start.

@@ -1,4 +1,4 @@
-import { kafkaSettingsSchema } from '@hookstream/kafka';
+import { type KafkaSettings, kafkaSettingsSchema } from '@hookstream/kafka';
 import { z } from 'zod';
 
 /** Where the local stack listens, from the same variables (and defaults) the apps read. */
@@ -25,4 +25,9 @@ export function stackEndpoints(env: NodeJS.ProcessEnv = process.env): StackEndpo
     databaseUrl: parsed.DATABASE_URL,
     adminToken: parsed.ADMIN_TOKEN,
   };
+}
+
+/** Kafka settings for a benchmark's own topic prefix on the local stack. */
+export function benchKafkaSettings(stack: StackEndpoints, topicPrefix: string, topicPartitions: number): KafkaSettings {
+  return { brokers: stack.kafkaBrokers, registryUrl: stack.registryUrl, topicPrefix, topicPartitions };
 }
