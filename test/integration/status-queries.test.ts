@@ -6,6 +6,7 @@ import { deliveryStatusClient } from '../support/grpc-client';
 import { TestReceiver } from '../support/receiver';
 import { status } from '@grpc/grpc-js';
 import { cleanUp } from '../support/clean-up';
+import { publishDirectly } from '../support/direct-publish';
 import { uniqueName } from '../support/stack';
 import { waitFor } from '../support/wait-for';
 
@@ -27,6 +28,7 @@ const running: RunningApp[] = [];
 let api: ApiCall;
 let grpcAddress: string;
 let key: string;
+let tenantId: string;
 let receiverUrl: string;
 
 beforeAll(async () => {
@@ -36,12 +38,14 @@ beforeAll(async () => {
   running.push(producer.app, await startDispatcher(prefix));
   api = apiClient(producer.baseUrl);
   grpcAddress = producer.grpcAddress;
-  key = (
-    await api<{ keys: { sandbox: string } }>('POST', '/v1/admin/tenants', {
+  const tenant = (
+    await api<{ id: string; keys: { sandbox: string } }>('POST', '/v1/admin/tenants', {
       key: 'dev-admin-token',
       body: { name: 'status' },
     })
-  ).body.keys.sandbox;
+  ).body;
+  key = tenant.keys.sandbox;
+  tenantId = tenant.id;
 });
 
 afterAll(async () => {
@@ -297,5 +301,63 @@ describe('status queries', () => {
         .find((type) => type.type === 'refund.updated')
         ?.versions.map((version) => version.usage.deliveries),
     ).toEqual([0, 0]);
+  });
+});
+
+describe('text holding U+0000, which Postgres cannot store', () => {
+  it('is refused by the API with a 400 naming the field, over REST and gRPC', async () => {
+    const event = await api<{ error: { code: string; details: { field?: string }[] } }>('POST', '/v1/events', {
+      key,
+      body: { type: 'payout.updated', data: samplePayin({ transactionId: 'txn_\u0000' }) },
+    });
+    expect(event.status).toBe(400);
+    expect(event.body.error).toMatchObject({ code: 'invalid_request', details: [{ field: 'data.transactionId' }] });
+
+    for (const query of ['eventType=%00', 'transactionId=a%00b', 'status=%00']) {
+      const listed = await api<{ error: { code: string } }>('GET', `/v1/deliveries?${query}`, { key });
+      expect({ query, status: listed.status, code: listed.body.error.code }).toEqual({
+        query,
+        status: 400,
+        code: 'invalid_request',
+      });
+    }
+    expect((await api('GET', '/v1/deliveries/dlv_%00', { key })).status).toBe(400);
+
+    const grpc = deliveryStatusClient(grpcAddress, key);
+    try {
+      await expect(grpc.listDeliveries({ eventType: '\u0000' })).rejects.toMatchObject({
+        code: status.INVALID_ARGUMENT,
+      });
+    } finally {
+      grpc.close();
+    }
+  });
+
+  it('is projected from the log with U+FFFD in its place when it arrives there anyway, the exact bytes kept', async () => {
+    const path = '/nul-answer';
+    receiver.answer(path, (_request, response) => response.writeHead(200).end('ok\u0000done'));
+    const ok = (
+      await api<{ id: string }>('POST', '/v1/endpoints', {
+        key,
+        body: { url: `${receiverUrl}${path}`, eventTypes: ['payin.succeeded'] },
+      })
+    ).body.id;
+    const [eventId] = await publishDirectly(prefix, tenantId, 1, {
+      transactionId: `txn_nul_\u0000_${prefix}`,
+      responseMessage: 'Appro\u0000ved',
+    });
+
+    const delivery = await waitFor('the delivery, projected', async () => {
+      const response = await api<Delivery>('GET', `/v1/deliveries/${deliveryIdFor(eventId ?? '', ok)}`, { key });
+      return response.status === 200 && response.body.status === 'succeeded' ? response.body : undefined;
+    });
+    expect(delivery.transactionId).toBe(`txn_nul_\uFFFD_${prefix}`);
+    expect(delivery.attempts).toEqual([expect.objectContaining({ statusCode: 200, responseBody: 'ok\uFFFDdone' })]);
+    const event = await api<{ data: { responseMessage: string } }>('GET', `/v1/events/${eventId}`, { key });
+    expect(event.body.data.responseMessage).toBe('Appro\uFFFDved');
+    // The merchant got the event as it was published.
+    expect(receiver.on(path).map((webhook) => JSON.parse(webhook.body).data.responseMessage)).toEqual([
+      'Appro\u0000ved',
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import type { CircuitClosed, CircuitOpened } from '@hookstream/contracts';
 import { type AttemptSummary, type DeliveryEvent, type DeliveryState, evolve, UNKNOWN } from '@hookstream/delivery';
 import { decodeOrPoison, type KafkaMessage, type PermanentDecodeFailure } from '@hookstream/kafka';
-import type { PoolClient } from '@hookstream/postgres';
+import { type PoolClient, withoutNulCharacters } from '@hookstream/postgres';
 import { type DeliveryLogDecoder, toDeliveryEvent } from './log-records';
 import { type AttemptRow, type DeliveryRow, deliveryStateOf } from './projection-rows';
 import type { ProjectionTables } from './projection-tables';
@@ -117,7 +117,7 @@ export class DeliveryLogWriter {
           state.attempts[state.attempts.length - 1]?.statusCode ?? null,
           state.nextAttemptAt === null ? null : new Date(state.nextAttemptAt),
           state.formatVersion,
-          state.transactionId,
+          withoutNulCharacters(state.transactionId),
           new Date(state.createdAt),
           new Date(state.updatedAt),
           state.schemaId,
@@ -137,8 +137,8 @@ export class DeliveryLogWriter {
         a.statusCode,
         a.latencyMs,
         a.errorClass,
-        withoutNul(a.error),
-        withoutNul(a.responseBody),
+        withoutNulCharacters(a.error),
+        withoutNulCharacters(a.responseBody),
       ]),
     );
     if (attempts.length === 0) return;
@@ -241,9 +241,4 @@ export class DeliveryLogWriter {
 /** Rows → one array per column, as `unnest` takes them. */
 export function columns(rows: readonly unknown[][], width = rows[0]?.length ?? 0): unknown[][] {
   return Array.from({ length: width }, (_, index) => rows.map((row) => row[index]));
-}
-
-/** Postgres text cannot hold NUL; a receiver's answer may. */
-function withoutNul(text: string | null): string | null {
-  return text === null ? null : text.replaceAll('\u0000', '');
 }

@@ -11,7 +11,7 @@ import {
   type RegisteredSchemas,
 } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
-import { type Pool, type PoolClient, withTransaction } from '@hookstream/postgres';
+import { type Pool, type PoolClient, withoutNulCharacters, withTransaction } from '@hookstream/postgres';
 import { columns, DeliveryLogWriter } from './delivery-log-writer';
 import { DeliveryLogDecoder } from './log-records';
 import { LIVE_TABLES, PROJECTION, PROJECTION_LOCK } from './projection-tables';
@@ -137,7 +137,8 @@ export class Projector {
         event.environment,
         event.type,
         new Date(event.createdAt),
-        JSON.stringify(data),
+        // The log keeps the exact bytes (`payload`); jsonb cannot hold U+0000.
+        JSON.stringify(withoutNulCharacters(data)),
         schemaId,
         value,
       ]);

@@ -6,6 +6,7 @@ import { redactCredentials } from '@hookstream/secrets';
 import { ApiKeyAuthenticator } from '../auth/api-key.guard';
 import type { Principal } from '../auth/principal';
 import { ApiError } from '../http/api-error';
+import { refuseNulCharacters } from '../http/validation';
 import { StatusQueries } from './status-queries';
 
 const GRPC_STATUS: Partial<Record<number, status>> = {
@@ -84,6 +85,7 @@ export class DeliveryStatusGrpc {
         typeof authorization === 'string' ? authorization : undefined,
         peer,
       );
+      refuseNulCharacters(call.request, 'request');
       return await query(principal);
     } catch (error) {
       if (error instanceof ApiError) {
