@@ -36,7 +36,7 @@ export async function cleanUp(prefix: string, tenantIds: readonly string[] = [])
       await pg.query(`DELETE FROM ${table} WHERE endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ANY($1))`, [
         tenantIds,
       ]);
-    for (const table of ['deliveries', 'events', 'idempotency_keys', 'event_type_versions']) {
+    for (const table of ['deliveries', 'events', 'idempotency_keys', 'event_type_versions', 'replay_jobs']) {
       await pg.query(`DELETE FROM ${table} WHERE tenant_id = ANY($1)`, [tenantIds]);
     }
     await pg.query('DELETE FROM outbox WHERE endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ANY($1))', [

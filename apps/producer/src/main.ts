@@ -76,6 +76,8 @@ void runApp({
       publisher,
       new SecretSealer(config.masterKey),
       outbox,
+      kafka,
+      admin,
     );
     const quarantine = new QuarantineWriter(kafka, topics.quarantine);
     const groups = {

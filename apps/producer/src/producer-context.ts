@@ -1,5 +1,5 @@
 import type { EventCatalogue, TopicNames } from '@hookstream/contracts';
-import type { AvroCodec, Publisher, RegisteredSchemas } from '@hookstream/kafka';
+import type { Admin, AvroCodec, Kafka, Publisher, RegisteredSchemas } from '@hookstream/kafka';
 import type { SecretSealer } from '@hookstream/secrets';
 import type { OutboxRelay } from './endpoints/outbox-relay';
 
@@ -13,5 +13,8 @@ export class ProducerContext {
     readonly publisher: Publisher,
     readonly sealer: SecretSealer,
     readonly outbox: OutboxRelay,
+    /** For reading the log itself (a replay), beside the consumers main.ts runs. */
+    readonly kafka: Kafka,
+    readonly admin: Admin,
   ) {}
 }

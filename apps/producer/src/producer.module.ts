@@ -16,6 +16,8 @@ import { IngestMetrics } from './events/ingest-metrics';
 import { IngestRateLimitGuard } from './events/ingest-rate-limit.guard';
 import { IngestService } from './events/ingest.service';
 import { ProducerContext } from './producer-context';
+import { ReplaysController } from './replay/replays.controller';
+import { ReplayService } from './replay/replay.service';
 import { AuthFailureThrottle } from './rate-limits/auth-failure-throttle';
 import { IngestRateLimiter } from './rate-limits/ingest-rate-limiter';
 import { DeliveriesController } from './status/deliveries.controller';
@@ -50,6 +52,7 @@ export class ProducerModule {
         EventTypesController,
         DeliveriesController,
         DeliveryStatusGrpc,
+        ReplaysController,
       ],
       providers: [
         { provide: PRODUCER_CONFIG, useValue: options.config },
@@ -72,6 +75,7 @@ export class ProducerModule {
         StatusQueries,
         DeliveryStatsQuery,
         RedriveService,
+        ReplayService,
       ],
     };
   }

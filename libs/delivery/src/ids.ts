@@ -19,7 +19,7 @@ function base32(bytes: Uint8Array, length: number): string {
 }
 
 /** A time-ordered id (48-bit milliseconds, then 80 random bits), so ids sort by creation time. */
-export function newId(prefix: 'evt' | 'ten' | 'ep' | 'key', nowMs = Date.now()): string {
+export function newId(prefix: 'evt' | 'ten' | 'ep' | 'key' | 'rpl', nowMs = Date.now()): string {
   const bytes = Buffer.alloc(16);
   bytes.writeUIntBE(nowMs, 0, 6);
   randomBytes(10).copy(bytes, 6);

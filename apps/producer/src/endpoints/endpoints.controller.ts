@@ -1,8 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import type { z } from 'zod';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { ReplayEndpointSchema } from '../replay/replay.schemas';
+import { ReplayService } from '../replay/replay.service';
 import { RedriveService } from '../status/redrive.service';
 import {
   CreateEndpointSchema,
@@ -23,6 +26,7 @@ export class EndpointsController {
     private readonly endpoints: EndpointsService,
     private readonly redrive: RedriveService,
     private readonly test: EndpointTestService,
+    private readonly replays: ReplayService,
   ) {}
 
   @Post()
@@ -98,5 +102,33 @@ export class EndpointsController {
     @Body({ schema: RecoverEndpointSchema }) body: z.infer<typeof RecoverEndpointSchema>,
   ) {
     return this.redrive.recover(principal, id, new Date(body.since));
+  }
+
+  @Post(':id/replay')
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Replay from the log: deliver the events of a time range this endpoint subscribes to and never got (hookstream.events keeps 30 days)',
+  })
+  @ApiResponse({ status: 202, description: '{ jobId, matched, alreadyDelivered, toSchedule }: GET /v1/replays/:jobId' })
+  @ApiResponse({ status: 200, description: 'dryRun: { matched, alreadyDelivered, toSchedule, sample }, nothing sent' })
+  @ApiResponse({ status: 400, description: 'a bad range, a type the endpoint does not receive, or too many events' })
+  @ApiResponse({ status: 404, description: 'no such endpoint for this key' })
+  @ApiResponse({ status: 409, description: 'the endpoint is disabled' })
+  async replay(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body({ schema: ReplayEndpointSchema }) body: z.infer<typeof ReplayEndpointSchema>,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const answer = await this.replays.replay(principal, id, body);
+    if (body.dryRun) response.status(200);
+    return answer;
+  }
+
+  @Get(':id/replays')
+  @ApiOperation({ summary: "The endpoint's latest replays (20), newest first" })
+  async listReplays(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return { data: await this.replays.jobs(principal, id) };
   }
 }

@@ -12,6 +12,14 @@ export interface TargetedEvent {
   readonly isTest: boolean;
 }
 
+/** An event already on the events topic, for one endpoint. */
+export interface LoggedDelivery {
+  readonly envelope: EventEnvelope;
+  /** The event as it was written (Confluent framing). */
+  readonly eventBytes: Buffer;
+  readonly endpoint: { readonly id: string; readonly formatVersion: number };
+}
+
 export interface TargetedDeliveryDeps {
   readonly publisher: Publisher;
   readonly codec: AvroCodec;
@@ -50,32 +58,62 @@ export class TargetedDelivery {
     );
   }
 
+  /**
+   * Deliveries of events already on the events topic (a replay), written as the fan-out writes them:
+   * `DeliveryScheduled` on the delivery log, then `DispatchRequested`. Returns once Kafka has them.
+   */
+  async schedule(deliveries: readonly LoggedDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const { publisher, topics } = this.deps;
+    const encoded = await Promise.all(
+      deliveries.map((delivery) => this.encodeDelivery({ ...delivery, isTest: false })),
+    );
+    await publisher.publish(
+      topics.deliveryEvents,
+      encoded.map((records) => records.scheduled),
+    );
+    await publisher.publish(
+      topics.dispatch,
+      encoded.map((records) => records.dispatch),
+    );
+  }
+
   private async encode({ envelope, writtenInVersion, endpoint, isTest }: TargetedEvent): Promise<{
     event: PublishedMessage;
     scheduled: PublishedMessage;
     dispatch: PublishedMessage;
   }> {
-    const { codec, schemas } = this.deps;
-    const versions = schemas.events.get(envelope.type);
-    const writer = versions?.get(writtenInVersion);
-    const rendered = versions?.get(endpoint.formatVersion);
+    const writer = this.deps.schemas.events.get(envelope.type)?.get(writtenInVersion);
     if (!writer) throw new Error(`${envelope.type} v${writtenInVersion} is not registered`);
+    const eventBytes = await this.deps.codec.encode(writer.id, envelope);
+    return {
+      event: {
+        key: envelope.tenantId,
+        value: eventBytes,
+        ...(isTest ? { headers: { [TEST_EVENT_HEADER]: TEST_EVENT_HEADER_VALUE } } : {}),
+      },
+      ...(await this.encodeDelivery({ envelope, eventBytes, endpoint, isTest })),
+    };
+  }
+
+  private async encodeDelivery({
+    envelope,
+    eventBytes,
+    endpoint,
+    isTest,
+  }: LoggedDelivery & { isTest: boolean }): Promise<{ scheduled: PublishedMessage; dispatch: PublishedMessage }> {
+    const { codec, schemas } = this.deps;
+    const rendered = schemas.events.get(envelope.type)?.get(endpoint.formatVersion);
     if (!rendered) throw new Error(`${envelope.type} v${endpoint.formatVersion} is not registered`);
-    const event = await codec.encode(writer.id, envelope);
     const { deliveryId, scheduled, dispatch } = firstDeliveryRecords({
       envelope,
-      eventBytes: event,
+      eventBytes,
       endpoint,
       schemaId: rendered.id,
       isTest,
       now: Date.now(),
     });
     return {
-      event: {
-        key: envelope.tenantId,
-        value: event,
-        ...(isTest ? { headers: { [TEST_EVENT_HEADER]: TEST_EVENT_HEADER_VALUE } } : {}),
-      },
       scheduled: { key: deliveryId, value: await codec.encode(schemas.internal['delivery-scheduled'].id, scheduled) },
       dispatch: { key: endpoint.id, value: await codec.encode(schemas.internal['dispatch-requested'].id, dispatch) },
     };
