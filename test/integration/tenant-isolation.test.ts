@@ -20,6 +20,8 @@ interface Scope {
   readonly endpointIds: string[];
   readonly eventIds: string[];
   readonly deliveryIds: string[];
+  /** A replay job of one of its endpoints. */
+  readonly replayIds: string[];
   /** A failed delivery (to a failing endpoint): what retry and recover would act on. */
   failedDeliveryId: string;
   failingEndpointId: string;
@@ -128,6 +130,12 @@ async function populate(name: string, tenantId: string, environment: Environment
   };
   const ok = await endpoint('ok');
   const failing = await endpoint('fail');
+  // Before any event: a replay job that matches nothing and sends nothing, but exists.
+  const replay = await api<{ jobId: string }>('POST', `/v1/endpoints/${ok}/replay`, {
+    key,
+    body: { since: hourAgo() },
+  });
+  expect(replay.status).toBe(202);
   const publish = async (transactionId: string, headers: Record<string, string> = {}) => {
     const response = await api<{ id: string }>('POST', '/v1/events', {
       key,
@@ -151,6 +159,7 @@ async function populate(name: string, tenantId: string, environment: Environment
     endpointIds: [ok, failing],
     eventIds,
     deliveryIds: eventIds.flatMap((eventId) => [deliveryIdFor(eventId, ok), deliveryIdFor(eventId, failing)]),
+    replayIds: [replay.body.jobId],
     failedDeliveryId: deliveryIdFor(firstEvent, failing),
     failingEndpointId: failing,
   };
@@ -240,6 +249,7 @@ describe('tenant and environment isolation', () => {
           endpoints: target.endpointIds,
           events: target.eventIds,
           deliveries: [target.failedDeliveryId, ...target.deliveryIds.slice(0, 1)],
+          replays: target.replayIds,
         };
         const collection = /^\/v1\/([^/]+)\/\{[^}]+\}/.exec(path)?.[1] ?? '';
         const ids = resources[collection];
