@@ -83,6 +83,19 @@ export interface Endpoint {
   } | null;
 }
 
+/** `POST /v1/endpoints/:id/replay` answers `jobId`; `GET /v1/replays/:id` the rest. */
+export interface ReplayJob {
+  jobId: string;
+  id: string;
+  endpointId: string;
+  status: string;
+  matched: number;
+  alreadyDelivered: number;
+  toSchedule: number;
+  scheduled: number;
+  error: string | null;
+}
+
 export interface EventType {
   type: string;
   description?: string;

@@ -1,4 +1,12 @@
-import { api, type DeliveryDetail, type DeliverySummary, type Endpoint, type EventType, type StatsBucket } from './api';
+import {
+  api,
+  type DeliveryDetail,
+  type DeliverySummary,
+  type Endpoint,
+  type EventType,
+  type ReplayJob,
+  type StatsBucket,
+} from './api';
 import { deliveriesChart } from './chart';
 import { badge, formatTime, h, replaceChildren } from './dom';
 
@@ -261,6 +269,7 @@ export async function endpointsPage(root: HTMLElement, page: PageContext): Promi
             'Last success',
             'Last failure',
             'Recover',
+            'Replay',
           ].map((c) => h('th', {}, c)),
         ),
       ),
@@ -284,6 +293,25 @@ export async function endpointsPage(root: HTMLElement, page: PageContext): Promi
         .then((answer) => {
           message.textContent = `${endpoint.id}: ${answer.recovering} deliveries sent again.`;
         })
+        .catch((error: unknown) => {
+          message.textContent = `${endpoint.id}: ${error instanceof Error ? error.message : String(error)}`;
+        });
+    });
+    return form;
+  };
+  const replayForm = (endpoint: Endpoint) => {
+    const since = h('input', {
+      type: 'datetime-local',
+      name: 'since',
+      required: true,
+      value: toLocalInput(new Date(Date.now() - 86_400_000)),
+      'aria-label': `Replay ${endpoint.id} since`,
+    });
+    const form = h('form', { class: 'inline' }, since, h('button', { type: 'submit' }, 'Replay'));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      api<ReplayJob>('POST', `/v1/endpoints/${encodeURIComponent(endpoint.id)}/replay`, { since: toIso(since.value) })
+        .then((started) => followReplay(started.jobId, message))
         .catch((error: unknown) => {
           message.textContent = `${endpoint.id}: ${error instanceof Error ? error.message : String(error)}`;
         });
@@ -321,6 +349,7 @@ export async function endpointsPage(root: HTMLElement, page: PageContext): Promi
         h('td', {}, formatTime(health?.lastSuccessAt)),
         h('td', {}, formatTime(health?.lastFailureAt)),
         h('td', {}, recoverForm(e)),
+        h('td', {}, replayForm(e)),
       );
     });
     tbody.replaceChildren(...rows);
@@ -328,6 +357,19 @@ export async function endpointsPage(root: HTMLElement, page: PageContext): Promi
   };
   await load();
   page.every(REFRESH_MS, load);
+}
+
+/** Shows a replay job's progress in `message` until it has finished. */
+async function followReplay(jobId: string, message: HTMLElement): Promise<void> {
+  for (;;) {
+    const job = await api<ReplayJob>('GET', `/v1/replays/${encodeURIComponent(jobId)}`);
+    message.textContent =
+      `Replay ${job.id} of ${job.endpointId}: ${job.status}, ${job.matched} matched, ` +
+      `${job.alreadyDelivered} already delivered, ${job.scheduled} of ${job.toSchedule} sent` +
+      (job.error ? ` (${job.error})` : '');
+    if (job.status !== 'running') return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 
 export async function eventTypesPage(root: HTMLElement): Promise<void> {
