@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { restartedAfterAnyCrash } from './group-consumer';
 
 export interface CompactedFeedOptions {
   readonly kafka: Kafka;
@@ -26,11 +27,13 @@ export class CompactedFeed {
 
   constructor(private readonly options: CompactedFeedOptions) {
     this.groupId = `${options.name}-${randomUUID()}`;
-    this.consumer = options.kafka.consumer({
-      groupId: this.groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: 100,
-    });
+    this.consumer = restartedAfterAnyCrash(
+      options.kafka.consumer({
+        groupId: this.groupId,
+        readUncommitted: false,
+        maxWaitTimeInMs: 100,
+      }),
+    );
   }
 
   async start(): Promise<void> {

@@ -30,6 +30,10 @@ export async function replayLog(options: {
   const finished = new Promise<void>((resolve, reject) => {
     settle = (error) => (error === undefined ? resolve() : reject(error));
   });
+  // A crash kafkajs does not restart from would otherwise leave the replay waiting for ever.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) settle(payload.error);
+  });
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: options.topic, fromBeginning: true });
