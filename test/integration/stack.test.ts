@@ -4,8 +4,12 @@ import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../support/ports';
-import { runStackScript, stackStatus, type StackServiceStatus } from '../support/stack';
+import {
+  runStackScript,
+  stackStatus,
+  throwawayStackEnv as throwawayEnv,
+  type StackServiceStatus,
+} from '../support/stack';
 
 const isAlive = (pid: number) => {
   try {
@@ -16,26 +20,6 @@ const isAlive = (pid: number) => {
   }
 };
 const pidsOf = (rows: StackServiceStatus[]) => rows.map((row) => `${row.service}:${row.pid ?? '-'}`);
-
-async function throwawayEnv(dir: string): Promise<NodeJS.ProcessEnv> {
-  const [kafka, controller, registry, management, postgres] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
-  return {
-    ...process.env,
-    HOOKSTREAM_STACK_DIR: dir,
-    HOOKSTREAM_STACK_POSTGRES: 'private',
-    KAFKA_BROKERS: `127.0.0.1:${kafka}`,
-    KAFKA_CONTROLLER_PORT: String(controller),
-    SCHEMA_REGISTRY_URL: `http://127.0.0.1:${registry}/apis/ccompat/v7`,
-    REGISTRY_MANAGEMENT_PORT: String(management),
-    DATABASE_URL: `postgres://hookstream:hookstream@127.0.0.1:${postgres}/hookstream`,
-  };
-}
 
 /** The one line a user sees, and no JavaScript stack trace. */
 function expectClearFailure(result: ReturnType<typeof runStackScript>, message: RegExp) {

@@ -1,6 +1,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { freePort } from './ports';
 
 export const repoRoot = join(__dirname, '../..');
 
@@ -38,4 +39,28 @@ export function runStackScript(
 
 export function stackStatus(env: NodeJS.ProcessEnv = process.env): StackServiceStatus[] {
   return JSON.parse(runStackScript(['status', '--json'], env).stdout) as StackServiceStatus[];
+}
+
+/**
+ * The env of a throwaway stack in `dir` (its own private Postgres, every port free): for tests that
+ * start, stop or break a whole stack without touching the shared one.
+ */
+export async function throwawayStackEnv(dir: string): Promise<NodeJS.ProcessEnv> {
+  const [kafka, controller, registry, management, postgres] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  return {
+    ...process.env,
+    HOOKSTREAM_STACK_DIR: dir,
+    HOOKSTREAM_STACK_POSTGRES: 'private',
+    KAFKA_BROKERS: `127.0.0.1:${kafka}`,
+    KAFKA_CONTROLLER_PORT: String(controller),
+    SCHEMA_REGISTRY_URL: `http://127.0.0.1:${registry}/apis/ccompat/v7`,
+    REGISTRY_MANAGEMENT_PORT: String(management),
+    DATABASE_URL: `postgres://hookstream:hookstream@127.0.0.1:${postgres}/hookstream`,
+  };
 }

@@ -1,12 +1,11 @@
 import { loadOrExit, runApp } from '@hookstream/app-runtime';
 import { EventCatalogue, loadSchemaFiles, topicNames } from '@hookstream/contracts';
 import {
-  AvroCodec,
   ConcurrentConsumer,
   connectAdmin,
   ConsumerLagSampler,
   createKafka,
-  createSchemaRegistry,
+  createAvroCodec,
   kafkaReadiness,
   Publisher,
   QuarantineWriter,
@@ -35,8 +34,8 @@ void runApp({
     const admin = await connectAdmin(kafka, config.kafka, logger);
     const topics = topicNames(config.kafka.topicPrefix);
     const catalogue = new EventCatalogue(loadSchemaFiles());
-    const codec = new AvroCodec(createSchemaRegistry(config.kafka.registryUrl));
-    const schemas = await registerSchemas(codec, catalogue, topics);
+    const codec = createAvroCodec(config.kafka, logger);
+    const schemas = await registerSchemas(codec, catalogue, topics, logger);
     const publisher = new Publisher(kafka);
     await publisher.connect();
     const quarantine = new QuarantineWriter(kafka, topics.quarantine);
@@ -135,7 +134,10 @@ void runApp({
     return {
       module: DispatcherModule.forRoot({
         metrics,
-        readinessChecks: [kafkaReadiness(admin), schemaRegistryReadiness(config.kafka.registryUrl)],
+        readinessChecks: [
+          kafkaReadiness(admin),
+          schemaRegistryReadiness(config.kafka.registryUrl, { startedWithSchemas: true }),
+        ],
       }),
       afterListen: async () => {
         await registry.start();

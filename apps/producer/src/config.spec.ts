@@ -30,6 +30,7 @@ describe('producer configuration', () => {
       kafka: {
         brokers: ['127.0.0.1:9092'],
         registryUrl: 'http://127.0.0.1:8081/apis/ccompat/v7',
+        schemaCacheDir: '.stack/schema-cache',
         topicPrefix: 'hookstream',
       },
     });

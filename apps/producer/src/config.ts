@@ -50,6 +50,11 @@ const schema = runtimeSettingsSchema
     FORMAT_DEPRECATIONS_FILE: z.preprocess((value) => (value === '' ? undefined : value), z.string().optional()),
     /** How often a producer looks for endpoints still to be told of a deprecation (one producer at a time does). */
     FORMAT_DEPRECATION_SWEEP_INTERVAL: envDuration('10m', 100, 86_400_000, 'from 100ms to 24h'),
+    /**
+     * How long an API call waits for Kafka to acknowledge what it publishes before answering 503 with
+     * Retry-After (kafkajs alone would retry for minutes while the broker is down).
+     */
+    PUBLISH_TIMEOUT: envDuration('5s', 100, 60_000, 'from 100ms to 60s'),
     /** Events a second each tenant environment may publish (`POST /v1/events`), per producer instance. */
     INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     /** Events it may publish at once; twice the rate when unset. */
@@ -100,6 +105,8 @@ export interface ProducerConfig {
     readonly file: string | undefined;
     readonly sweepIntervalMs: number;
   };
+  /** How long an API call waits for Kafka's acknowledgement of what it publishes. */
+  readonly publishTimeoutMs: number;
   /** Per tenant and environment, in this process's memory. */
   readonly ingestRateLimit: { readonly perSecond: number; readonly burst: number };
   /** Per client address, in this process's memory. */
@@ -138,6 +145,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
       file: parsed.FORMAT_DEPRECATIONS_FILE,
       sweepIntervalMs: parsed.FORMAT_DEPRECATION_SWEEP_INTERVAL.ms,
     },
+    publishTimeoutMs: parsed.PUBLISH_TIMEOUT.ms,
     ingestRateLimit: {
       perSecond: parsed.INGEST_RATE_LIMIT_PER_SECOND,
       burst: parsed.INGEST_RATE_LIMIT_BURST ?? 2 * parsed.INGEST_RATE_LIMIT_PER_SECOND,

@@ -8,11 +8,10 @@ import {
 } from '@hookstream/contracts';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import {
-  AvroCodec,
   connectAdmin,
   ConsumerLagSampler,
   createKafka,
-  createSchemaRegistry,
+  createAvroCodec,
   kafkaReadiness,
   Publisher,
   QuarantineWriter,
@@ -21,7 +20,7 @@ import {
   schemaRegistryReadiness,
 } from '@hookstream/kafka';
 import { createMetricsRegistry, httpMetrics } from '@hookstream/observability';
-import { createPool, migrate, postgresReadiness } from '@hookstream/postgres';
+import { createPool, migrate } from '@hookstream/postgres';
 import { ApiKeyHasher, SecretSealer } from '@hookstream/secrets';
 import { fromSetting } from '@hookstream/settings';
 import { Counter } from 'prom-client';
@@ -59,10 +58,15 @@ void runApp({
     const kafka = createKafka(config.kafka, 'hookstream-producer', logger);
     const admin = await connectAdmin(kafka, config.kafka, logger);
     const topics = topicNames(config.kafka.topicPrefix);
-    const codec = new AvroCodec(createSchemaRegistry(config.kafka.registryUrl));
-    const schemas = await registerSchemas(codec, catalogue, topics);
+    const codec = createAvroCodec(config.kafka, logger);
+    const schemas = await registerSchemas(codec, catalogue, topics, logger);
     logger.debug('start-up: schemas registered');
-    const publisher = new Publisher(kafka);
+    // Its own client, retrying every second for about 20 s: a request caught by a broker restart goes
+    // through as soon as the broker is back, rather than after kafkajs's backoff (up to 13 s) while every
+    // publish queued behind it times out; and it stays in flight through a short outage instead of failing,
+    // so that the publishes after it are dropped unsent rather than sent into the outage.
+    const publishing = createKafka(config.kafka, 'hookstream-producer', logger, { maxRetryTime: 1000, retries: 20 });
+    const publisher = new Publisher(publishing, { timeoutMs: config.publishTimeoutMs });
     await publisher.connect();
     logger.debug('start-up: publisher connected');
     const outbox = new OutboxRelay(pool, publisher, codec, schemas.internal['endpoint-configured'], logger);
@@ -203,10 +207,11 @@ void runApp({
         ingestMetrics,
         observability: {
           metrics,
+          // Not Postgres: every producer would turn unready at once, and a load balancer would then refuse
+          // the ingest that still works through Kafka; its routes answer 503 with Retry-After themselves.
           readinessChecks: [
             kafkaReadiness(admin),
-            schemaRegistryReadiness(config.kafka.registryUrl),
-            postgresReadiness(pool),
+            schemaRegistryReadiness(config.kafka.registryUrl, { startedWithSchemas: true }),
           ],
         },
       }),

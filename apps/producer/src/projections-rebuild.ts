@@ -6,14 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { topicNames } from '@hookstream/contracts';
-import {
-  AvroCodec,
-  connectAdmin,
-  createKafka,
-  createSchemaRegistry,
-  kafkaSettingsFrom,
-  kafkaSettingsSchema,
-} from '@hookstream/kafka';
+import { connectAdmin, createKafka, createAvroCodec, kafkaSettingsFrom, kafkaSettingsSchema } from '@hookstream/kafka';
 import { createLogger } from '@hookstream/observability';
 import { createPool, migrate } from '@hookstream/postgres';
 import { ConfigError, parseEnv, runtimeSettingsSchema } from '@hookstream/settings';
@@ -53,7 +46,7 @@ async function main(): Promise<number> {
       kafka,
       admin,
       db,
-      codec: new AvroCodec(createSchemaRegistry(kafkaSettings.registryUrl)),
+      codec: createAvroCodec(kafkaSettings, logger),
       topic: topicNames(kafkaSettings.topicPrefix).deliveryEvents,
       logger,
       swap: !values.check,

@@ -1,11 +1,10 @@
 import { loadOrExit, runApp } from '@hookstream/app-runtime';
 import { EventCatalogue, loadSchemaFiles, type RetryRequested, RETRY_TIERS, topicNames } from '@hookstream/contracts';
 import {
-  AvroCodec,
   connectAdmin,
   ConsumerLagSampler,
   createKafka,
-  createSchemaRegistry,
+  createAvroCodec,
   decodeOrPoison,
   DelayedRecordsConsumer,
   type KafkaMessage,
@@ -32,8 +31,8 @@ void runApp({
     const kafka = createKafka(config.kafka, 'hookstream-retry-scheduler', logger);
     const admin = await connectAdmin(kafka, config.kafka, logger);
     const topics = topicNames(config.kafka.topicPrefix);
-    const codec = new AvroCodec(createSchemaRegistry(config.kafka.registryUrl));
-    const schemas = await registerSchemas(codec, new EventCatalogue(loadSchemaFiles()), topics);
+    const codec = createAvroCodec(config.kafka, logger);
+    const schemas = await registerSchemas(codec, new EventCatalogue(loadSchemaFiles()), topics, logger);
     const metrics = createMetricsRegistry('retry-scheduler');
     const lateness = new Histogram({
       name: 'hookstream_retry_fire_lateness_seconds',
@@ -134,7 +133,10 @@ void runApp({
     return {
       module: RetrySchedulerModule.forRoot({
         metrics,
-        readinessChecks: [kafkaReadiness(admin), schemaRegistryReadiness(config.kafka.registryUrl)],
+        readinessChecks: [
+          kafkaReadiness(admin),
+          schemaRegistryReadiness(config.kafka.registryUrl, { startedWithSchemas: true }),
+        ],
       }),
       afterListen: () => scheduler.start(),
       closeables: [() => scheduler.stop(), () => admin.disconnect()],

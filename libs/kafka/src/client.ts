@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry, type logCreator, type RetryOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaSettings } from './kafka-settings';
 
@@ -18,12 +18,21 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
-export function createKafka(settings: KafkaSettings, clientId: string, logger: Logger): Kafka {
+/**
+ * kafkajs retries with waits doubling from 100 ms up to `maxRetryTime` (30 s by default), 8 times unless
+ * `retry` says otherwise: a client that must notice a broker's return quickly (the API's publisher) caps it.
+ */
+export function createKafka(
+  settings: KafkaSettings,
+  clientId: string,
+  logger: Logger,
+  retry: Pick<RetryOptions, 'maxRetryTime' | 'retries'> = {},
+): Kafka {
   return new Kafka({
     clientId,
     brokers: [...settings.brokers],
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(logger),
-    retry: { initialRetryTime: 100, retries: 8 },
+    retry: { initialRetryTime: 100, retries: 8, ...retry },
   });
 }

@@ -8,6 +8,12 @@ export const kafkaSettingsSchema = z.object({
     .transform((value) => value.split(',').map((broker) => broker.trim()))
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1)),
   SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
+  /**
+   * Schemas persisted for starting and decoding while the registry is down. Under .stack/ like
+   * SECRETS_KEY_FILE: relative to the working directory (the repo for local runs, gitignored), and
+   * unlike the OS temp dir it survives reboots. Deployments point it at a persistent volume.
+   */
+  SCHEMA_CACHE_DIR: z.string().min(1).default('.stack/schema-cache'),
   KAFKA_TOPIC_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9._-]+$/)
@@ -18,6 +24,8 @@ export const kafkaSettingsSchema = z.object({
 export interface KafkaSettings {
   readonly brokers: readonly string[];
   readonly registryUrl: string;
+  /** Undefined: schemas are not persisted (tools and benchmarks that never outlive the registry). */
+  readonly schemaCacheDir?: string;
   readonly topicPrefix: string;
   readonly topicPartitions: number;
 }
@@ -26,6 +34,7 @@ export function kafkaSettingsFrom(env: z.infer<typeof kafkaSettingsSchema>): Kaf
   return {
     brokers: env.KAFKA_BROKERS,
     registryUrl: env.SCHEMA_REGISTRY_URL,
+    schemaCacheDir: env.SCHEMA_CACHE_DIR,
     topicPrefix: env.KAFKA_TOPIC_PREFIX,
     topicPartitions: env.KAFKA_TOPIC_PARTITIONS,
   };

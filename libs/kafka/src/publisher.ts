@@ -1,4 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
+import { PublishTimeoutError } from './publish-timeout';
 import { MAX_SEND_BYTES, recordBytes, sendChunks } from './send-chunks';
 
 /** A record to publish; headers carry markers that are not part of the value's schema. */
@@ -12,8 +13,18 @@ interface Pending {
   readonly topic: string;
   readonly messages: readonly PublishedMessage[];
   readonly bytes: number;
+  /** The request carrying these records, once one is sent. */
+  sending?: Promise<void>;
   resolve(): void;
   reject(error: unknown): void;
+}
+
+export interface PublisherOptions {
+  /**
+   * A publish not acknowledged within this rejects with `PublishTimeoutError` (undefined: it waits as long
+   * as kafkajs retries, which is minutes while the broker is down). Records still queued then are dropped.
+   */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -26,7 +37,10 @@ export class Publisher {
   private queue: Pending[] = [];
   private isSending = false;
 
-  constructor(kafka: Kafka) {
+  constructor(
+    kafka: Kafka,
+    private readonly options: PublisherOptions = {},
+  ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   }
 
@@ -42,9 +56,31 @@ export class Publisher {
   publish(topic: string, messages: readonly PublishedMessage[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const bytes = messages.reduce((sum, message) => sum + recordBytes(message), 0);
-      this.queue.push({ topic, messages, bytes, resolve, reject });
+      const { timeoutMs } = this.options;
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.expire(pending, timeoutMs), timeoutMs);
+      const pending: Pending = {
+        topic,
+        messages,
+        bytes,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.queue.push(pending);
       void this.drain();
     });
+  }
+
+  /** Out of time: dropped if still queued, so that it is never sent; otherwise its request's outcome is open. */
+  private expire(pending: Pending, timeoutMs: number): void {
+    const queued = this.queue.indexOf(pending);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    pending.reject(new PublishTimeoutError(timeoutMs, queued >= 0 ? undefined : pending.sending));
   }
 
   private async drain(): Promise<void> {
@@ -62,9 +98,15 @@ export class Publisher {
         const records = batch.flatMap((pending) =>
           pending.messages.map((message) => ({ topic: pending.topic, message: { ...message } })),
         );
-        try {
-          // One request unless a single publish is larger than a request may be.
+        // One request unless a single publish is larger than a request may be.
+        const sending = (async () => {
           for (const topicMessages of sendChunks(records)) await this.producer.sendBatch({ acks: -1, topicMessages });
+        })();
+        // Handled here; a caller that timed out may also wait on it (PublishTimeoutError.stillSending).
+        sending.catch(() => undefined);
+        for (const pending of batch) pending.sending = sending;
+        try {
+          await sending;
           for (const pending of batch) pending.resolve();
         } catch (error) {
           for (const pending of batch) pending.reject(error);

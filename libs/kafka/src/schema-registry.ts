@@ -52,7 +52,9 @@ export async function registerAvroSchema(
   schema: Readonly<Record<string, unknown>>,
 ): Promise<{ id: number; subject: string }> {
   const subject = subjectFor(topic, schema);
-  // Registering is idempotent: a request that timed out is simply made again, twice at most.
+  // Registering is idempotent: a request that timed out is simply made again, twice at most. So is one
+  // that lost the race to set a new subject's compatibility to another app starting at the same moment
+  // (409, the rule already exists): the second time the subject has it, and it is only compared.
   for (let attempt = 1; ; attempt++) {
     try {
       const { id } = await registry.register(
@@ -61,7 +63,25 @@ export async function registerAvroSchema(
       );
       return { id, subject };
     } catch (error) {
-      if (attempt >= 3 || !/\bTimeout \(\d+ms\)/.test((error as Error).message)) throw error;
+      if (attempt >= 3 || !(isTimeout(error) || isCompatibilityRace(error))) throw error;
     }
   }
+}
+
+const isTimeout = (error: unknown) => /\bTimeout \(\d+ms\)/.test((error as Error).message);
+const isCompatibilityRace = (error: unknown) =>
+  (error as { status?: unknown }).status === 409 && /already exists/i.test((error as Error).message);
+
+/** Network failures as the registry client reports them (with a made-up status 400), and its request timeout. */
+const NETWORK_FAILURE =
+  /\bE(CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|TIMEDOUT|PIPE|AI_AGAIN)\b|socket hang up|\bTimeout \(\d+ms\)/;
+
+/**
+ * The registry could not answer (down, unreachable, overloaded), as opposed to answering no: worth
+ * falling back to cached schemas. A 404 or a refused schema (4xx) is an answer, never this.
+ */
+export function isRegistryUnreachable(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && (status >= 500 || status === 404)) return status >= 500;
+  return NETWORK_FAILURE.test(error instanceof Error ? error.message : String(error));
 }

@@ -7,6 +7,11 @@ export function createPool(databaseUrl: string, logger: Logger, max = 10): Pool 
   const pool = new Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000 });
   // An idle client losing its connection (Postgres restarted) must not crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle Postgres connection failed'));
+  // Nor may a checked-out one (a transaction, a LISTEN): pg emits 'error' on it as well as failing its
+  // query, and the pool listens only while the client is idle. The query's caller handles the failure.
+  pool.on('connect', (client) =>
+    client.on('error', (error) => logger.debug({ err: error }, 'Postgres connection failed while in use')),
+  );
   return pool;
 }
 

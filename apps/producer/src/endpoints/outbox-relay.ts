@@ -50,6 +50,7 @@ export class OutboxRelay {
   private running?: Promise<void>;
   private isRequested = false;
   private sweeps = 0;
+  private isFailing = false;
 
   constructor(
     private readonly db: Pool,
@@ -94,8 +95,12 @@ export class OutboxRelay {
           this.isRequested = false;
           while ((await this.publishBatch()) === BATCH);
         } while (this.isRequested);
+        if (this.isFailing) this.logger.info('outbox relay publishing again');
+        this.isFailing = false;
       } catch (error) {
-        this.logger.warn({ err: error }, 'outbox relay failed; will retry');
+        // Swept every second: said once while Kafka or Postgres stays out of reach, not at every sweep.
+        if (!this.isFailing) this.logger.warn({ err: error }, 'outbox relay failed; will retry');
+        this.isFailing = true;
         throw error;
       } finally {
         this.running = undefined;

@@ -1,31 +1,38 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type EventEnvelope, isSystemEventType } from '@hookstream/contracts';
 import { newId } from '@hookstream/delivery';
+import { PublishTimeoutError } from '@hookstream/kafka';
+import type { Logger } from '@hookstream/observability';
 import type { Pool } from '@hookstream/postgres';
 import { createHash } from 'node:crypto';
 import type { Owner } from '../endpoints/endpoints.repository';
-import { ApiError } from '../http/api-error';
+import type { ProducerConfig } from '../config';
+import { ApiError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../http/api-error';
 import { ProducerContext } from '../producer-context';
-import { DATABASE } from '../tokens';
+import { DATABASE, LOGGER, PRODUCER_CONFIG } from '../tokens';
 import type { PublishEvent } from './event.schemas';
+import { type AcceptedEvent, IdempotencyKeys } from './idempotency-keys';
 import { IngestMetrics } from './ingest-metrics';
 
-export interface AcceptedEvent {
-  id: string;
-  type: string;
-  createdAt: string;
-}
-
-const IDEMPOTENCY_WINDOW = '24 hours';
+export type { AcceptedEvent } from './idempotency-keys';
 
 /** Validates an event against its type's schema and appends it to the events topic. */
 @Injectable()
 export class IngestService {
+  private readonly keys: IdempotencyKeys;
+  /** Long enough that a retry finds the claim of the attempt that failed no longer held. */
+  private readonly retryAfterSeconds: number;
+
   constructor(
     private readonly context: ProducerContext,
-    @Inject(DATABASE) private readonly db: Pool,
+    @Inject(DATABASE) db: Pool,
+    @Inject(PRODUCER_CONFIG) config: ProducerConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: IngestMetrics,
-  ) {}
+  ) {
+    this.keys = new IdempotencyKeys(db, config.publishTimeoutMs);
+    this.retryAfterSeconds = Math.max(UNAVAILABLE_RETRY_AFTER_SECONDS, Math.ceil(config.publishTimeoutMs / 1000));
+  }
 
   async publish(owner: Owner, input: PublishEvent, idempotencyKey?: string): Promise<AcceptedEvent> {
     const definition = this.context.catalogue.get(input.type);
@@ -55,55 +62,24 @@ export class IngestService {
     const requestHash = createHash('sha256')
       .update(JSON.stringify([input.type, formatVersion, input.data]))
       .digest('hex');
-    const eventId = newId('evt');
-    // Claim the key, or take over one older than the window; otherwise read who holds it.
-    const claimed = await this.db.query<{ event_id: string; request_hash: string; response: AcceptedEvent | null }>(
-      `INSERT INTO idempotency_keys (tenant_id, environment, key, request_hash, event_id)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (tenant_id, environment, key) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, event_id = EXCLUDED.event_id, response = NULL, created_at = now()
-         WHERE idempotency_keys.created_at < now() - interval '${IDEMPOTENCY_WINDOW}'
-       RETURNING event_id, request_hash, response`,
-      [owner.tenantId, owner.environment, idempotencyKey, requestHash, eventId],
-    );
-    const row =
-      claimed.rows[0] ??
-      (
-        await this.db.query<{ event_id: string; request_hash: string; response: AcceptedEvent | null }>(
-          'SELECT event_id, request_hash, response FROM idempotency_keys WHERE tenant_id = $1 AND environment = $2 AND key = $3',
-          [owner.tenantId, owner.environment, idempotencyKey],
-        )
-      ).rows[0];
-    if (!row)
-      throw ApiError.conflict('idempotency_key_in_use', 'a request with this Idempotency-Key is still in progress');
-    if (row.event_id !== eventId) {
-      if (row.request_hash !== requestHash) {
-        throw ApiError.conflict(
-          'idempotency_key_reused',
-          'this Idempotency-Key was used with a different request in the last 24 hours',
-        );
-      }
-      if (!row.response)
-        throw ApiError.conflict('idempotency_key_in_use', 'a request with this Idempotency-Key is still in progress');
-      return row.response;
-    }
-    try {
-      const accepted = await this.append(owner, input.type, registered.id, parsed.value, eventId);
-      await this.db.query(
-        'UPDATE idempotency_keys SET response = $4 WHERE tenant_id = $1 AND environment = $2 AND key = $3',
-        [owner.tenantId, owner.environment, idempotencyKey, accepted],
+    const claim = await this.keys.claim(owner, idempotencyKey, requestHash, newId('evt'));
+    if (claim.kind === 'reused') {
+      throw ApiError.conflict(
+        'idempotency_key_reused',
+        'this Idempotency-Key was used with a different request in the last 24 hours',
       );
-      return accepted;
-    } catch (error) {
-      // Nothing was accepted: free the key so the client's retry can succeed.
-      await this.db
-        .query(
-          'DELETE FROM idempotency_keys WHERE tenant_id = $1 AND environment = $2 AND key = $3 AND event_id = $4',
-          [owner.tenantId, owner.environment, idempotencyKey, eventId],
-        )
-        .catch(() => undefined);
-      throw error;
     }
+    if (claim.kind === 'in-progress')
+      throw ApiError.conflict('idempotency_key_in_use', 'a request with this Idempotency-Key is still in progress');
+    if (claim.kind === 'answered') return claim.response;
+    const record = (accepted: AcceptedEvent) => this.keys.record(owner, idempotencyKey, accepted);
+    // A failed publish keeps the claim (see IdempotencyKeys); one that lands after its timeout is recorded then.
+    const accepted = await this.append(owner, input.type, registered.id, parsed.value, claim.eventId, record);
+    // The event is in the log: a 202 even if the answer cannot be recorded (a retry then publishes it again, same id).
+    await record(accepted).catch((error: unknown) =>
+      this.logger.warn({ err: error, eventId: accepted.id }, 'accepted event not recorded under its Idempotency-Key'),
+    );
+    return accepted;
   }
 
   /** Answers only after Kafka has the event (idempotent producer, acks = all). */
@@ -113,6 +89,7 @@ export class IngestService {
     schemaId: number,
     data: Record<string, unknown>,
     eventId: string,
+    onLateLanding?: (accepted: AcceptedEvent) => Promise<void>,
   ): Promise<AcceptedEvent> {
     const createdAt = Date.now();
     const envelope: EventEnvelope = {
@@ -124,12 +101,20 @@ export class IngestService {
       data,
     };
     const value = await this.context.codec.encode(schemaId, envelope);
+    const accepted = { id: eventId, type, createdAt: new Date(createdAt).toISOString() };
     try {
       await this.context.publisher.publish(this.context.topics.events, [{ key: owner.tenantId, value }]);
-    } catch {
-      throw ApiError.unavailable('the event log is unavailable; retry with the same Idempotency-Key');
+    } catch (error) {
+      if (error instanceof PublishTimeoutError)
+        error.stillSending?.then(() => onLateLanding?.(accepted)).catch(() => undefined);
+      // Without an Idempotency-Key, an event whose publish timed out in flight may still land: a retry
+      // would then add a second event. With one, the retry gets the same event id (IdempotencyKeys).
+      throw ApiError.unavailable(
+        'the event log did not acknowledge the event; retry with the same Idempotency-Key',
+        this.retryAfterSeconds,
+      );
     }
     this.metrics.ingested.inc({ type, environment: owner.environment });
-    return { id: eventId, type, createdAt: new Date(createdAt).toISOString() };
+    return accepted;
   }
 }

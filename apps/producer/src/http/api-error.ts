@@ -5,9 +5,12 @@ export interface ErrorDetail {
   readonly message: string;
 }
 
+/** About how long a restart or failover of Kafka or Postgres takes: sooner, a retry would likely fail again. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 /** An error the API answers with `{ error: { code, message, details } }`. */
 export class ApiError extends HttpException {
-  /** Sent as `Retry-After` (whole seconds) when set: a 429's wait. */
+  /** Sent as `Retry-After` (whole seconds) when set: a 429's wait, a 503's. */
   retryAfterSeconds?: number;
 
   constructor(
@@ -46,7 +49,10 @@ export class ApiError extends HttpException {
     return error;
   }
 
-  static unavailable(message: string): ApiError {
-    return new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'unavailable', message);
+  /** 503 with `Retry-After`: Kafka or Postgres is out of reach for now. */
+  static unavailable(message: string, retryAfterSeconds = UNAVAILABLE_RETRY_AFTER_SECONDS): ApiError {
+    const error = new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'unavailable', message);
+    error.retryAfterSeconds = retryAfterSeconds;
+    return error;
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from '@hookstream/observability';
 import { redactCredentials } from '@hookstream/secrets';
 import type { Response } from 'express';
 import { ApiError, type ErrorDetail } from './api-error';
+import { unavailableError } from './unavailable';
 
 const CODE_BY_STATUS: Partial<Record<number, string>> = {
   400: 'invalid_request',
@@ -22,10 +23,13 @@ const CODE_BY_STATUS: Partial<Record<number, string>> = {
 export class ErrorBodyFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    const exception = unavailableError(thrown) ?? thrown;
     const { status, code, message, details } = this.describe(exception);
-    if (status >= 500) this.logger.error({ err: exception }, 'request failed');
+    // A 503 is an outage already told by the process that met it, not a fault of this request.
+    if (status === 503) this.logger.debug({ err: thrown }, 'request refused: a dependency is unavailable');
+    else if (status >= 500) this.logger.error({ err: thrown }, 'request failed');
     if (exception instanceof ApiError && exception.retryAfterSeconds !== undefined)
       response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     // A message may name a value it refused: never echo a secret or an API key that was sent by mistake.

@@ -11,7 +11,13 @@ import {
   type RegisteredSchemas,
 } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
-import { type Pool, type PoolClient, withoutNulCharacters, withTransaction } from '@hookstream/postgres';
+import {
+  isDatabaseUnavailable,
+  type Pool,
+  type PoolClient,
+  withoutNulCharacters,
+  withTransaction,
+} from '@hookstream/postgres';
 import { columns, DeliveryLogWriter } from './delivery-log-writer';
 import { DeliveryLogDecoder } from './log-records';
 import { LIVE_TABLES, PROJECTION, PROJECTION_LOCK } from './projection-tables';
@@ -53,6 +59,8 @@ export class Projector {
       logger: deps.logger,
       // Partitions hold different deliveries: their batches are written side by side.
       partitionsConsumedConcurrently: deps.concurrency,
+      // Kafka keeps the log meanwhile: the projections catch up once Postgres is back.
+      outage: { dependency: 'Postgres', isOutage: isDatabaseUnavailable },
       handle: (topic, partition, messages, heartbeat) => this.project(topic, partition, messages, heartbeat),
     });
   }

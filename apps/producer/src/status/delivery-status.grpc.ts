@@ -6,6 +6,7 @@ import { redactCredentials } from '@hookstream/secrets';
 import { ApiKeyAuthenticator } from '../auth/api-key.guard';
 import type { Principal } from '../auth/principal';
 import { ApiError } from '../http/api-error';
+import { unavailableError } from '../http/unavailable';
 import { refuseNulCharacters } from '../http/validation';
 import { StatusQueries } from './status-queries';
 
@@ -87,7 +88,8 @@ export class DeliveryStatusGrpc {
       );
       refuseNulCharacters(call.request, 'request');
       return await query(principal);
-    } catch (error) {
+    } catch (thrown) {
+      const error = unavailableError(thrown) ?? thrown;
       if (error instanceof ApiError) {
         throw new RpcException({
           code: GRPC_STATUS[error.getStatus()] ?? status.UNKNOWN,
