@@ -1,4 +1,5 @@
-// Unit tests (pure code, no stack), integration tests (the real stack), and the long scenarios.
+// Unit tests (pure code, no stack), integration tests (the real stack), the long scenarios, and the fault
+// suite (its own throwaway stack; quick form by default, long with HOOKSTREAM_TEST_FULL=1).
 /** @type {import('jest').Config} */
 const shared = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
@@ -24,6 +25,12 @@ module.exports = {
       ...shared,
       displayName: 'full',
       testMatch: ['<rootDir>/test/full/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
     },
   ],

@@ -22,11 +22,12 @@ try {
   });
   if (gate.status === 0) {
     build();
-    const projects = isFull ? ['unit', 'integration', 'full'] : ['unit', 'integration'];
+    // The fault suite runs on its own throwaway stack: its quick form here, its long form with --full.
+    const projects = isFull ? ['unit', 'integration', 'full', 'faults'] : ['unit', 'integration', 'faults'];
     const jest = spawnSync(
       process.execPath,
       ['node_modules/jest/bin/jest.js', '--selectProjects', ...projects, ...jestArgs],
-      // HOOKSTREAM_TEST_FULL: tests with a quick and a long form (the API fuzzing) take the long one.
+      // HOOKSTREAM_TEST_FULL: tests with a quick and a long form (the API fuzzing, the faults) take the long one.
       {
         cwd: repoRoot,
         stdio: 'inherit',
