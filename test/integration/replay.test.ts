@@ -64,6 +64,18 @@ const receivedEvents = (path: string) => {
   expect(new Set(webhookIds).size).toBe(webhookIds.length);
   return webhooks.map((webhook) => (JSON.parse(webhook.body) as { id: string }).id).sort();
 };
+/**
+ * Waits until the fan-out has handled these events: the witness endpoint, subscribed to every type since
+ * before them, got each one. The fan-out matches against the endpoints as they are when it gets to an
+ * event, so an endpoint created or enabled before that would be sent it without any replay.
+ */
+const fannedOut = (eventIds: readonly string[]) =>
+  waitFor('the fan-out to handle the events', () => {
+    const witnessed = new Set(
+      receiver.on('/witness').map((webhook) => (JSON.parse(webhook.body) as { id: string }).id),
+    );
+    return eventIds.every((id) => witnessed.has(id));
+  });
 const finished = (jobId: string) =>
   waitFor(`replay ${jobId} to finish`, async () => {
     const job = await api<ReplayJob>('GET', `/v1/replays/${jobId}`, { key });
@@ -84,6 +96,7 @@ beforeAll(async () => {
     ).body.keys.sandbox;
   key = await tenant('replay');
   otherKey = await tenant('replay-other');
+  await createEndpoint('/witness', ['*']);
 });
 
 afterAll(async () => {
@@ -94,19 +107,20 @@ afterAll(async () => {
 
 describe('replay from the log', () => {
   it('backfills a new endpoint with exactly the matching events of the range, and a second replay adds nothing', async () => {
-    await publish(key, 'payin.succeeded', 'txn_before');
+    const before = await publish(key, 'payin.succeeded', 'txn_before');
     await sleep(50);
     const since = new Date().toISOString();
     const inRange = {
       payins: [await publish(key, 'payin.succeeded', 'txn_1'), await publish(key, 'payin.succeeded', 'txn_2')],
       payouts: [await publish(key, 'payout.updated', 'txn_3'), await publish(key, 'payout.updated', 'txn_4')],
     };
-    await publish(key, 'refund.updated', 'txn_5');
+    const refund = await publish(key, 'refund.updated', 'txn_5');
     await publish(otherKey, 'payin.succeeded', 'txn_other_tenant');
     await sleep(50);
     const until = new Date().toISOString();
     await sleep(50);
-    await publish(key, 'payin.succeeded', 'txn_after');
+    const after = await publish(key, 'payin.succeeded', 'txn_after');
+    await fannedOut([before, ...inRange.payins, ...inRange.payouts, refund, after]);
 
     // Created after the events: the fan-out never sent it any of them.
     const endpoint = await createEndpoint('/new', ['payin.succeeded', 'payout.updated']);
@@ -162,6 +176,7 @@ describe('replay from the log', () => {
       await publish(key, 'payin.succeeded', 'txn_missed_1'),
       await publish(key, 'payin.succeeded', 'txn_missed_2'),
     ];
+    await fannedOut(missed);
     expect((await api('PATCH', `/v1/endpoints/${endpoint}`, { key, body: { status: 'enabled' } })).status).toBe(200);
 
     const started = await replay(endpoint, { since });

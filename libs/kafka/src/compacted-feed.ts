@@ -24,6 +24,7 @@ export class CompactedFeed {
   private readonly positions = new Map<number, bigint>();
   private readonly waiters = new Set<() => void>();
   private pendingEnds?: Promise<{ partition: number; high: string }[]>;
+  private nextEnds?: Promise<{ partition: number; high: string }[]>;
 
   constructor(private readonly options: CompactedFeedOptions) {
     this.groupId = `${options.name}-${randomUUID()}`;
@@ -56,14 +57,30 @@ export class CompactedFeed {
     await this.options.admin.deleteGroups([this.groupId]).catch(() => undefined);
   }
 
-  /** The topic's end offsets; concurrent callers share one request. */
+  /**
+   * The topic's end offsets, as of a request sent after this call: one already on its way may have left
+   * before what the caller must see was written. Callers that arrive meanwhile share the next request.
+   */
   private endOffsets(): Promise<{ partition: number; high: string }[]> {
-    if (!this.pendingEnds) {
-      this.pendingEnds = this.options.admin.fetchTopicOffsets(this.options.topic).finally(() => {
-        this.pendingEnds = undefined;
-      });
+    if (!this.pendingEnds) return (this.pendingEnds = this.fetchEnds());
+    if (!this.nextEnds) {
+      this.nextEnds = this.pendingEnds
+        .catch(() => undefined)
+        .then(() => {
+          this.nextEnds = undefined;
+          return (this.pendingEnds = this.fetchEnds());
+        });
     }
-    return this.pendingEnds;
+    return this.nextEnds;
+  }
+
+  private fetchEnds(): Promise<{ partition: number; high: string }[]> {
+    const request: Promise<{ partition: number; high: string }[]> = this.options.admin
+      .fetchTopicOffsets(this.options.topic)
+      .finally(() => {
+        if (this.pendingEnds === request) this.pendingEnds = undefined;
+      });
+    return request;
   }
 
   /** Resolves once every record written before this call has been applied. */
