@@ -12,10 +12,12 @@ import { outageScenarioTenant, outageUnderLoad } from './scenarios/stack-outages
 import type { ScenarioTenant } from './scenarios/tenant';
 
 /**
- * Scenarios 2–4 (a stack service stopped 20 s) run in the long form; the quick form leaves them out to
- * keep within its budget in `npm test`, unless HOOKSTREAM_FAULTS_OUTAGES=1 (then with 5 s outages).
+ * Scenarios 2–4 (a stack service stopped 20 s) under load run in the long form. The quick form leaves
+ * them out, to keep within its budget in `npm test`, unless HOOKSTREAM_FAULTS_OUTAGES=1 (then with 5 s
+ * outages); the same outages, shorter and under less load, are in outages.test.ts and
+ * registry-outage.test.ts, which run in both forms.
  */
-const describeOutages = isLongForm || process.env.HOOKSTREAM_FAULTS_OUTAGES === '1' ? describe : describe.skip;
+const hasOutageScenarios = isLongForm || process.env.HOOKSTREAM_FAULTS_OUTAGES === '1';
 
 /** A killed app is restarted within a second or two, then needs its start-up (Kafka, registry, Postgres). */
 const RECOVER_WITHIN_MS = 45_000;
@@ -89,42 +91,44 @@ describe(`the fault suite (${isLongForm ? 'long' : 'quick'} form)`, () => {
     expect(outcome.healthyP99Ms).toBeLessThan(CHAOS.timeoutMs);
   }, 300_000);
 
-  describeOutages('2–4: one stack service stopped under load', () => {
-    let tenant: ScenarioTenant;
-    beforeAll(async () => {
-      tenant = await outageScenarioTenant(engine as SupervisedEngine, receiver, receiverUrl);
-    }, 120_000);
-    afterAll(() => tenant?.endpoints.forEach((endpoint) => endpoint.receiver.dispose()));
+  if (hasOutageScenarios) {
+    describe('2–4: one stack service stopped under load', () => {
+      let tenant: ScenarioTenant;
+      beforeAll(async () => {
+        tenant = await outageScenarioTenant(engine as SupervisedEngine, receiver, receiverUrl);
+      }, 120_000);
+      afterAll(() => tenant?.endpoints.forEach((endpoint) => endpoint.receiver.dispose()));
 
-    it('2: Kafka stopped: ingest answers 503 with Retry-After, never 500, and nothing accepted is lost', async () => {
-      const outcome = await outageUnderLoad(engine as SupervisedEngine, stack as FaultStack, tenant, 'kafka');
-      expectInvariantHolds(outcome.invariant);
-      expect(outcome.load.refused.length).toBeGreaterThan(0);
-      expect(outcome.load.refused.filter((post) => post.status !== 503 || !post.retryAfter)).toEqual([]);
-    }, 300_000);
+      it('2: Kafka stopped: ingest answers 503 with Retry-After, never 500, and nothing accepted is lost', async () => {
+        const outcome = await outageUnderLoad(engine as SupervisedEngine, stack as FaultStack, tenant, 'kafka');
+        expectInvariantHolds(outcome.invariant);
+        expect(outcome.load.refused.length).toBeGreaterThan(0);
+        expect(outcome.load.refused.filter((post) => post.status !== 503 || !post.retryAfter)).toEqual([]);
+      }, 300_000);
 
-    it('3: Postgres stopped: delivery goes on, status queries answer 503, projections catch up', async () => {
-      const outcome = await outageUnderLoad(engine as SupervisedEngine, stack as FaultStack, tenant, 'postgres');
-      expectInvariantHolds(outcome.invariant);
-      expect(outcome.arrivalsDuringOutage).toBeGreaterThan(0);
-      expect(outcome.statusQueryAnswers.length).toBeGreaterThan(0);
-      expect(outcome.statusQueryAnswers.filter((status) => status !== 503)).toEqual([]);
-    }, 300_000);
+      it('3: Postgres stopped: delivery goes on, status queries answer 503, projections catch up', async () => {
+        const outcome = await outageUnderLoad(engine as SupervisedEngine, stack as FaultStack, tenant, 'postgres');
+        expectInvariantHolds(outcome.invariant);
+        expect(outcome.arrivalsDuringOutage).toBeGreaterThan(0);
+        expect(outcome.statusQueryAnswers.length).toBeGreaterThan(0);
+        expect(outcome.statusQueryAnswers.filter((status) => status !== 503)).toEqual([]);
+      }, 300_000);
 
-    it('4: registry stopped: the apps work from cached schemas, and restart from persisted schema ids', async () => {
-      const outcome = await outageUnderLoad(engine as SupervisedEngine, stack as FaultStack, tenant, 'registry', {
-        killDuringOutage: ['dispatcher', 'producer'],
-      });
-      expectInvariantHolds(outcome.invariant);
-      expect(
-        outcome.load.accepted.some((event) => event.acceptedAt > outcome.downAt && event.acceptedAt < outcome.upAt),
-      ).toBe(true);
-      expect(outcome.arrivalsDuringOutage).toBeGreaterThan(0);
-      // Each killed app was ready again while the registry was still down (the outage lasts until then).
-      for (const restarted of Object.values(outcome.restartsDuringOutage)) {
-        expect(typeof restarted).toBe('number');
-        expect(restarted).toBeLessThan(RECOVER_WITHIN_MS);
-      }
-    }, 300_000);
-  });
+      it('4: registry stopped: the apps work from cached schemas, and restart from persisted schema ids', async () => {
+        const outcome = await outageUnderLoad(engine as SupervisedEngine, stack as FaultStack, tenant, 'registry', {
+          killDuringOutage: ['dispatcher', 'producer'],
+        });
+        expectInvariantHolds(outcome.invariant);
+        expect(
+          outcome.load.accepted.some((event) => event.acceptedAt > outcome.downAt && event.acceptedAt < outcome.upAt),
+        ).toBe(true);
+        expect(outcome.arrivalsDuringOutage).toBeGreaterThan(0);
+        // Each killed app was ready again while the registry was still down (the outage lasts until then).
+        for (const restarted of Object.values(outcome.restartsDuringOutage)) {
+          expect(typeof restarted).toBe('number');
+          expect(restarted).toBeLessThan(RECOVER_WITHIN_MS);
+        }
+      }, 300_000);
+    });
+  }
 });

@@ -75,10 +75,11 @@ describe('the apps', () => {
     },
   );
 
-  it('the producer also checks the registry and Postgres', async () => {
+  // Not Postgres: while it is down, ingest still works through Kafka and its own routes answer 503.
+  it('the producer also checks the registry, and not Postgres', async () => {
     const ready = await fetch(`http://127.0.0.1:${ports.get('producer')}/health/ready`);
     const body = (await ready.json()) as { info: Record<string, { status: string }> };
-    expect(Object.keys(body.info).sort()).toEqual(['kafka', 'postgres', 'schema-registry']);
+    expect(Object.keys(body.info).sort()).toEqual(['kafka', 'schema-registry']);
   });
 
   it('created every topic of the catalogue with its partitions and configs', async () => {
