@@ -10,7 +10,19 @@ export async function createDatabase(prefix: string): Promise<{ url: string; dro
   return {
     url: url.toString(),
     drop: async () => {
-      await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await withAdminClient(async (client) => {
+        // A pool's end() resolves before its sockets have closed; FORCE would then end them itself, and the
+        // client, already out of its pool, would throw the termination as an unhandled error.
+        for (let waited = 0; waited < 10_000; waited += 100) {
+          const { rows } = await client.query<{ n: string }>(
+            'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (rows[0]?.n === '0') break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      });
     },
   };
 }
