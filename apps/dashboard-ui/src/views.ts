@@ -276,48 +276,36 @@ export async function endpointsPage(root: HTMLElement, page: PageContext): Promi
       tbody,
     ),
   );
-  const recoverForm = (endpoint: Endpoint) => {
+  /** A "since" time (a day ago by default) and a button; `act` gets the time and reports to `message`. */
+  const sinceForm = (endpoint: Endpoint, action: string, act: (since: string | undefined) => Promise<void>) => {
     const since = h('input', {
       type: 'datetime-local',
       name: 'since',
       required: true,
       value: toLocalInput(new Date(Date.now() - 86_400_000)),
-      'aria-label': `Recover ${endpoint.id} since`,
+      'aria-label': `${action} ${endpoint.id} since`,
     });
-    const form = h('form', { class: 'inline' }, since, h('button', { type: 'submit' }, 'Recover'));
+    const form = h('form', { class: 'inline' }, since, h('button', { type: 'submit' }, action));
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      api<{ recovering: number }>('POST', `/v1/endpoints/${encodeURIComponent(endpoint.id)}/recover`, {
-        since: toIso(since.value),
-      })
-        .then((answer) => {
-          message.textContent = `${endpoint.id}: ${answer.recovering} deliveries sent again.`;
-        })
-        .catch((error: unknown) => {
-          message.textContent = `${endpoint.id}: ${error instanceof Error ? error.message : String(error)}`;
-        });
+      act(toIso(since.value)).catch((error: unknown) => {
+        message.textContent = `${endpoint.id}: ${error instanceof Error ? error.message : String(error)}`;
+      });
     });
     return form;
   };
-  const replayForm = (endpoint: Endpoint) => {
-    const since = h('input', {
-      type: 'datetime-local',
-      name: 'since',
-      required: true,
-      value: toLocalInput(new Date(Date.now() - 86_400_000)),
-      'aria-label': `Replay ${endpoint.id} since`,
+  const endpointPath = (endpoint: Endpoint, action: string) =>
+    `/v1/endpoints/${encodeURIComponent(endpoint.id)}/${action}`;
+  const recoverForm = (endpoint: Endpoint) =>
+    sinceForm(endpoint, 'Recover', async (since) => {
+      const answer = await api<{ recovering: number }>('POST', endpointPath(endpoint, 'recover'), { since });
+      message.textContent = `${endpoint.id}: ${answer.recovering} deliveries sent again.`;
     });
-    const form = h('form', { class: 'inline' }, since, h('button', { type: 'submit' }, 'Replay'));
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      api<ReplayJob>('POST', `/v1/endpoints/${encodeURIComponent(endpoint.id)}/replay`, { since: toIso(since.value) })
-        .then((started) => followReplay(started.jobId, message))
-        .catch((error: unknown) => {
-          message.textContent = `${endpoint.id}: ${error instanceof Error ? error.message : String(error)}`;
-        });
+  const replayForm = (endpoint: Endpoint) =>
+    sinceForm(endpoint, 'Replay', async (since) => {
+      const started = await api<ReplayJob>('POST', endpointPath(endpoint, 'replay'), { since });
+      await followReplay(started.jobId, message);
     });
-    return form;
-  };
   const load = async () => {
     const endpoints = await api<{ data: Endpoint[] }>('GET', '/v1/endpoints');
     // Keep a half-typed recover date: only rebuild rows whose data changed.
