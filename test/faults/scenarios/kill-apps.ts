@@ -1,4 +1,6 @@
 // Scenario 1: `kill -9` of each app in turn, under load; the supervisor restarts it and nothing is lost.
+// The projector's shared advisory lock, held by every projector batch's transaction.
+import { PROJECTION_LOCK } from '../../../apps/producer/src/projector/projection-tables';
 import { Client } from 'pg';
 import type { AppName } from '../../support/app-process';
 import type { TestReceiver } from '../../support/receiver';
@@ -25,9 +27,6 @@ export interface KillOutcome {
   /** Every app exit the supervisor saw meanwhile (the kill's, and any other). */
   readonly appExits: readonly string[];
 }
-
-/** The projector's shared advisory lock (PROJECTION_LOCK), held by every projector batch's transaction. */
-const PROJECTOR_LOCK_KEY = 0x70726f6a;
 
 /**
  * The endpoints of scenario 1: a steady one that holds each 200 a little (so attempts are in flight when
@@ -142,7 +141,7 @@ async function untilProjectorTransactionOpen(stack: FaultStack): Promise<void> {
         const { rows } = await pg.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_locks
            WHERE locktype = 'advisory' AND classid = 0 AND objid = $1 AND objsubid = 1 AND granted`,
-          [PROJECTOR_LOCK_KEY],
+          [PROJECTION_LOCK],
         );
         return (rows[0]?.n ?? 0) > 0;
       },

@@ -5,7 +5,7 @@ import { ApiError } from '../http/api-error';
 import { ProducerContext } from '../producer-context';
 import { TargetedDelivery } from '../targeted-delivery/targeted-delivery';
 import type { TestEndpoint } from './endpoint.schemas';
-import { EndpointsRepository, type Owner } from './endpoints.repository';
+import { EndpointsRepository, type Owner, subscriptionOf } from './endpoints.repository';
 
 /**
  * `POST /v1/endpoints/:id/test`: the example event of a type, delivered to that endpoint only and like
@@ -41,14 +41,7 @@ export class EndpointTestService {
       ]);
     }
     // Checked before the status, so that the message names what the endpoint could never receive.
-    const subscription = {
-      endpointId: endpoint.id,
-      tenantId: endpoint.tenant_id,
-      environment: endpoint.environment,
-      eventTypes: endpoint.event_types,
-      status: 'enabled' as const,
-    };
-    if (!isSubscribed(subscription, input.eventType, definition.optIn)) {
+    if (!isSubscribed(subscriptionOf(endpoint), input.eventType, definition.optIn)) {
       throw ApiError.invalid('the endpoint does not receive this event type', [
         { field: 'eventType', message: `"${input.eventType}" is not in the endpoint's eventTypes` },
       ]);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Environment } from '@hookstream/contracts';
+import type { EndpointSubscription } from '@hookstream/delivery';
 import { type Pool, type PoolClient, withTransaction } from '@hookstream/postgres';
 import { DATABASE } from '../tokens';
 
@@ -24,6 +25,17 @@ export interface EndpointRow {
   updated_at: Date;
   deleted_at: Date | null;
   disabled_reason: string | null;
+}
+
+/** The endpoint's subscription, as if enabled: which types it receives, whatever its status now. */
+export function subscriptionOf(row: EndpointRow): EndpointSubscription {
+  return {
+    endpointId: row.id,
+    tenantId: row.tenant_id,
+    environment: row.environment,
+    eventTypes: row.event_types,
+    status: 'enabled',
+  };
 }
 
 export interface EndpointValues {

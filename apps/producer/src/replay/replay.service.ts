@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isSystemEventType } from '@hookstream/contracts';
-import { deliveryIdFor, newId } from '@hookstream/delivery';
+import { deliveryIdFor, isSubscribed, newId } from '@hookstream/delivery';
 import type { Logger } from '@hookstream/observability';
 import type { Pool } from '@hookstream/postgres';
-import { EndpointsRepository, type EndpointRow, type Owner } from '../endpoints/endpoints.repository';
+import { EndpointsRepository, type EndpointRow, type Owner, subscriptionOf } from '../endpoints/endpoints.repository';
 import { ApiError } from '../http/api-error';
 import { ProducerContext } from '../producer-context';
 import { RedriveService } from '../status/redrive.service';
@@ -175,7 +175,7 @@ export class ReplayService {
       const received =
         definition !== undefined &&
         !isSystemEventType(definition) &&
-        (endpoint.event_types.includes(type) || (!definition.optIn && endpoint.event_types.includes('*')));
+        isSubscribed(subscriptionOf(endpoint), type, definition.optIn);
       if (!received) {
         throw ApiError.invalid('the endpoint does not receive every type asked for', [
           {
