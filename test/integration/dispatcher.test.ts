@@ -140,7 +140,9 @@ describe('no head-of-line blocking', () => {
   it('keeps a healthy endpoint fast beside a dead one with 100 queued deliveries on the same partition', async () => {
     receiver.answer('/dead', 'hang');
     const deadKey = await tenantKey('dead');
-    await endpoint(deadKey, '/dead', { timeoutMs: 2000 });
+    // Each dead attempt holds its slot for the whole 10 s timeout, so a healthy delivery queued behind
+    // one would arrive 10 s late at least; the 5 s bound leaves room for a loaded CI machine.
+    await endpoint(deadKey, '/dead', { timeoutMs: 10_000 });
     const healthyKey = await tenantKey('healthy');
     await endpoint(healthyKey, '/healthy');
 
@@ -155,7 +157,7 @@ describe('no head-of-line blocking', () => {
       .map((webhook) => webhook.receivedAt - Date.parse((JSON.parse(webhook.body) as { timestamp: string }).timestamp))
       .sort((a, b) => a - b);
     const p99 = latencies[Math.ceil(latencies.length * 0.99) - 1] ?? Infinity;
-    expect(p99).toBeLessThan(2000);
+    expect(p99).toBeLessThan(5000);
   });
 });
 
