@@ -32,7 +32,14 @@ export async function cleanUp(prefix: string, tenantIds: readonly string[] = [])
     await pg.query('DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE tenant_id = ANY($1))', [
       tenantIds,
     ]);
-    for (const table of ['endpoint_health', 'endpoint_attempts_hourly', 'format_deprecation_notices'])
+    for (const table of [
+      'endpoint_health',
+      'endpoint_attempts_hourly',
+      'format_deprecation_notices',
+      'ordering_keys',
+      'ordering_numbered',
+      'ordering_waiting',
+    ])
       await pg.query(`DELETE FROM ${table} WHERE endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ANY($1))`, [
         tenantIds,
       ]);

@@ -1,5 +1,7 @@
 import {
   deliveryRefOf,
+  orderingRecordKey,
+  type OrderedDeliveryFinished,
   type AttemptFailed,
   type AttemptSucceeded,
   type DeliveryExhausted,
@@ -94,34 +96,15 @@ export class DispatchWorker {
     }
     const { value: dispatch } = decoded.value;
     const endpoint = await this.deps.registry.current(dispatch.endpointId);
-    if (!endpoint) {
-      this.deps.logger.info(
-        { deliveryId: dispatch.deliveryId, eventId: dispatch.eventId, endpointId: dispatch.endpointId },
-        'endpoint deleted; delivery dropped',
-      );
-      this.deps.metrics.deliveries.inc({ outcome: 'dropped' });
-      return;
-    }
-    if (endpoint.config.status === 'disabled') {
-      this.deps.logger.info(
-        { deliveryId: dispatch.deliveryId, eventId: dispatch.eventId, endpointId: dispatch.endpointId },
-        'endpoint disabled; not attempted',
-      );
-      this.deps.metrics.deliveries.inc({ outcome: 'dropped' });
-      return;
-    }
+    if (!endpoint) return this.drop(dispatch, 'endpoint deleted; delivery dropped');
+    if (endpoint.config.status === 'disabled') return this.drop(dispatch, 'endpoint disabled; not attempted');
     const lane = this.laneOf(dispatch.endpointId);
     await lane.enter(endpoint.config.rateLimitPerSecond);
     // It may have waited on an open circuit: the endpoint as it is now.
     const live = this.deps.registry.get(dispatch.endpointId);
     if (!live || live.config.status === 'disabled') {
       lane.leave();
-      this.deps.logger.info(
-        { deliveryId: dispatch.deliveryId, eventId: dispatch.eventId, endpointId: dispatch.endpointId },
-        'endpoint gone or disabled while waiting; not attempted',
-      );
-      this.deps.metrics.deliveries.inc({ outcome: 'dropped' });
-      return;
+      return this.drop(dispatch, 'endpoint gone or disabled while waiting; not attempted');
     }
     // A redrive while a scheduled retry waits dispatches the same attempt twice: send it once.
     const attemptKey = `${dispatch.deliveryId}#${dispatch.attempt}`;
@@ -141,6 +124,37 @@ export class DispatchWorker {
       this.recentAttempts.release(attemptKey);
       throw error;
     }
+  }
+
+  /** Not attempted: its endpoint is gone or disabled. An ordered delivery's key moves on to the next. */
+  private async drop(dispatch: DispatchRequested, why: string): Promise<void> {
+    const finished = await this.orderedEnd(dispatch, 'dropped');
+    if (finished) await this.deps.publisher.publish(this.deps.topics.ordering, [finished]);
+    this.deps.metrics.deliveries.inc({ outcome: 'dropped' });
+    this.deps.logger.info(
+      { deliveryId: dispatch.deliveryId, eventId: dispatch.eventId, endpointId: dispatch.endpointId },
+      why,
+    );
+  }
+
+  /** For an ordered delivery at its end, the record that lets the sequencer send the next one of its key. */
+  private orderedEnd(
+    dispatch: DispatchRequested,
+    outcome: OrderedDeliveryFinished['outcome'],
+  ): Promise<{ key: string; value: Buffer }> | undefined {
+    const { orderingKey, sequence } = dispatch;
+    if (!orderingKey || sequence === null || sequence === undefined) return undefined;
+    const finished: OrderedDeliveryFinished = {
+      ...deliveryRefOf(dispatch),
+      orderingKey,
+      sequence,
+      outcome,
+      finishedAt: Date.now(),
+    };
+    const { codec, schemas } = this.deps;
+    return codec
+      .encode(schemas.internal['ordered-delivery-finished'].id, finished)
+      .then((value) => ({ key: orderingRecordKey(dispatch.endpointId, orderingKey), value }));
   }
 
   /** Sign and send, then append the outcome and what follows it (a retry, or the exhaustion). */
@@ -269,6 +283,8 @@ export class DispatchWorker {
             dueAt: Date.now() + tierMs(firstTier),
             remainingTiers,
             isTest: dispatch.isTest,
+            orderingKey: dispatch.orderingKey ?? null,
+            sequence: dispatch.sequence ?? null,
           };
           writes.push(
             this.deps.publisher.publish(topics.retry(firstTier), [
@@ -280,6 +296,8 @@ export class DispatchWorker {
       }
     }
     writes.push(this.deps.publisher.publish(topics.deliveryEvents, deliveryLog));
+    const finished = delivery === 'retry_scheduled' ? undefined : this.orderedEnd(dispatch, delivery);
+    if (finished) writes.push(finished.then((record) => this.deps.publisher.publish(topics.ordering, [record])));
     await Promise.all(writes);
     // Counted once durable: a dispatch handled again after a failed write is not counted twice.
     this.deps.metrics.deliveries.inc({ outcome: delivery });

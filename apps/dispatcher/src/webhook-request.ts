@@ -19,7 +19,8 @@ export interface WebhookRequest {
 }
 
 /**
- * The body a merchant receives — `{ id, type, timestamp, formatVersion, data }`, `data` in the
+ * The body a merchant receives — `{ id, type, timestamp, formatVersion, data }` (with `orderingKey` and
+ * `sequence` for a per-key endpoint), `data` in the
  * endpoint's format version by Avro schema resolution — serialised once, signed, and sent as is.
  */
 export async function buildWebhookRequest(
@@ -36,6 +37,10 @@ export async function buildWebhookRequest(
       type: event.type,
       timestamp: new Date(event.createdAt).toISOString(),
       formatVersion: dispatch.formatVersion,
+      // A per-key endpoint's receiver can tell a gap in a key's deliveries (one exhausted) from a late one.
+      ...(dispatch.orderingKey && dispatch.sequence != null
+        ? { orderingKey: dispatch.orderingKey, sequence: dispatch.sequence }
+        : {}),
       data: deps.catalogue.renderData(dispatch.eventType, dispatch.formatVersion, event.data),
     }),
   );

@@ -23,7 +23,7 @@ import { createMetricsRegistry, httpMetrics } from '@hookstream/observability';
 import { createPool, migrate } from '@hookstream/postgres';
 import { ApiKeyHasher, SecretSealer } from '@hookstream/secrets';
 import { fromSetting } from '@hookstream/settings';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { loadProducerConfig } from './config';
 import { EndpointHealthSweeper } from './endpoints/endpoint-health-sweeper';
 import { EndpointsRepository } from './endpoints/endpoints.repository';
@@ -36,6 +36,7 @@ import { FanOut } from './fan-out/fan-out';
 import { configureHttp } from './http/configure-http';
 import { ProducerContext } from './producer-context';
 import { Projector } from './projector/projector';
+import { Sequencer } from './sequencer/sequencer';
 import { registerProjectorMetrics } from './projector/projector-metrics';
 import { ProducerModule } from './producer.module';
 
@@ -88,6 +89,7 @@ void runApp({
       fanOut: `${config.kafka.topicPrefix}-fan-out`,
       endpointStatus: `${config.kafka.topicPrefix}-endpoint-status`,
       projector: `${config.kafka.topicPrefix}-projector`,
+      sequencer: `${config.kafka.topicPrefix}-sequencer`,
     };
     const fanOut = new FanOut({
       kafka,
@@ -101,6 +103,18 @@ void runApp({
       logger,
       quarantine,
       crashBeforeCommit: config.isLocal && config.testHooks.crashFanOutBeforeCommit,
+    });
+    const sequencer = new Sequencer({
+      kafka,
+      db: pool,
+      codec,
+      schemas,
+      topics,
+      publisher,
+      groupId: groups.sequencer,
+      logger,
+      quarantine,
+      concurrency: config.fanOutConcurrency,
     });
     const endpoints = new EndpointsRepository(pool);
     const endpointDisabled = onEndpointDisabledConsumer({
@@ -193,8 +207,17 @@ void runApp({
         { groupId: groups.fanOut, topics: [topics.events] },
         { groupId: groups.endpointStatus, topics: [topics.deliveryEvents] },
         { groupId: groups.projector, topics: [topics.events, topics.deliveryEvents] },
+        { groupId: groups.sequencer, topics: [topics.ordering] },
       ],
       registers: [metrics],
+    });
+    new Gauge({
+      name: 'hookstream_ordering_waiting',
+      help: 'Deliveries of per-key endpoints parked until the one before them in their key ends',
+      registers: [metrics],
+      async collect() {
+        this.set(await sequencer.waitingCount().catch(() => Number.NaN));
+      },
     });
     return {
       module: ProducerModule.forRoot({
@@ -229,6 +252,7 @@ void runApp({
       },
       afterListen: async () => {
         await fanOut.start();
+        await sequencer.start();
         await endpointDisabled.start();
         await projector.start();
         endpointHealth.start();
@@ -238,6 +262,7 @@ void runApp({
         () => endpointHealth.stop(),
         () => formatDeprecationNotifier.stop(),
         () => fanOut.stop(),
+        () => sequencer.stop(),
         () => projector.stop(),
         () => endpointDisabled.stop(),
         () => quarantine.disconnect(),

@@ -42,7 +42,18 @@ describe('nextHop', () => {
         event: Buffer.from('event bytes'),
         requestedAt: 1_000_250,
         isTest: false,
+        orderingKey: null,
+        sequence: null,
       },
+    });
+  });
+
+  it("keeps an ordered delivery's key and sequence through every hop", () => {
+    const ordered = { ...retry, orderingKey: 'txn_1', sequence: 4 };
+    expect(nextHop(ordered, 1_000_250).record).toMatchObject({ orderingKey: 'txn_1', sequence: 4 });
+    expect(nextHop({ ...ordered, remainingTiers: [] }, 1_000_250).record).toMatchObject({
+      orderingKey: 'txn_1',
+      sequence: 4,
     });
   });
 

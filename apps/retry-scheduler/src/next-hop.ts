@@ -21,6 +21,8 @@ export function nextHop(retry: RetryRequested, now: number): NextHop {
         event: retry.event,
         requestedAt: now,
         isTest: retry.isTest,
+        orderingKey: retry.orderingKey ?? null,
+        sequence: retry.sequence ?? null,
       },
     };
   }

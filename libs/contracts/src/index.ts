@@ -6,3 +6,4 @@ export * from './format-deprecations';
 export * from './system-event-types';
 export * from './event-examples';
 export * from './test-events';
+export * from './ordering-keys';

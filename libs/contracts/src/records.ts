@@ -56,7 +56,15 @@ export interface DeliveryScheduled extends DeliveryRef {
   readonly isTest: boolean;
 }
 
-export interface DispatchRequested extends DeliveryRef {
+/** Where an ordered delivery stands in its key's order; absent (null when decoded) on every other delivery. */
+export interface OrderingPosition {
+  /** The business key of a `per-key` endpoint's delivery (see `orderingKeyOf`). */
+  readonly orderingKey?: string | null;
+  /** 1, 2, … per key and endpoint; null while the delivery waits for the sequencer to number it. */
+  readonly sequence?: number | null;
+}
+
+export interface DispatchRequested extends DeliveryRef, OrderingPosition {
   readonly formatVersion: number;
   readonly attempt: number;
   readonly event: Buffer;
@@ -137,7 +145,7 @@ export interface CircuitClosed extends EndpointRef {
   readonly closedAt: number;
 }
 
-export interface RetryRequested extends DeliveryRef {
+export interface RetryRequested extends DeliveryRef, OrderingPosition {
   readonly formatVersion: number;
   readonly attempt: number;
   readonly event: Buffer;
@@ -145,4 +153,20 @@ export interface RetryRequested extends DeliveryRef {
   readonly remainingTiers: string[];
   /** Carried into the retry's DispatchRequested; false in records written before it was kept. */
   readonly isTest: boolean;
+}
+
+/** An ordered delivery's end, on the ordering topic: the sequencer lets the next one of its key go. */
+export interface OrderedDeliveryFinished extends DeliveryRef {
+  readonly orderingKey: string;
+  readonly sequence: number;
+  readonly outcome: 'succeeded' | 'exhausted' | 'dropped';
+  readonly finishedAt: number;
+}
+
+/** On the delivery log: an ordered delivery ended without success and its key moved past it. */
+export interface SequenceSkipped extends DeliveryRef {
+  readonly orderingKey: string;
+  readonly sequence: number;
+  readonly reason: 'exhausted' | 'dropped';
+  readonly skippedAt: number;
 }

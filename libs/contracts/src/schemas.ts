@@ -51,10 +51,13 @@ export const INTERNAL_RECORDS = {
   'endpoint-disabled': 'deliveryEvents',
   'circuit-opened': 'deliveryEvents',
   'circuit-closed': 'deliveryEvents',
-  'dispatch-requested': 'dispatch',
+  'sequence-skipped': 'deliveryEvents',
+  // On the ordering topic, a dispatch request waits to be numbered (its sequence still null).
+  'dispatch-requested': ['dispatch', 'ordering'],
   'retry-requested': 'retry',
+  'ordered-delivery-finished': 'ordering',
 } as const;
-/** Each record's name, and which topic carries it (`retry`: every retry tier). */
+/** Each record's name, and which topics carry it (`retry`: every retry tier). */
 export type InternalRecordName = keyof typeof INTERNAL_RECORDS;
 
 export function loadInternalSchema(name: InternalRecordName, dir = schemasDir()): AvroSchema {

@@ -4,7 +4,7 @@ const DAY_MS = 86_400_000;
 const byName = (prefix = 'hookstream') => new Map(topicCatalogue(prefix).map((spec) => [spec.name, spec]));
 
 describe('topic catalogue', () => {
-  it('names every topic of API.md under the hookstream prefix', () => {
+  it("names every topic of API.md under the hookstream prefix, and the sequencer's", () => {
     expect([...byName().keys()].sort()).toEqual(
       [
         'hookstream.events',
@@ -12,6 +12,7 @@ describe('topic catalogue', () => {
         'hookstream.dispatch',
         'hookstream.delivery-events',
         'hookstream.quarantine',
+        'hookstream.ordering',
         ...RETRY_TIERS.map((tier) => `hookstream.retry.${tier}`),
       ].sort(),
     );

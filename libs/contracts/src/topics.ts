@@ -22,6 +22,8 @@ export interface TopicNames {
   readonly dispatch: string;
   readonly deliveryEvents: string;
   readonly quarantine: string;
+  /** Ordered deliveries waiting to be numbered, and ordered deliveries' ends: the sequencer's input. */
+  readonly ordering: string;
   retry(tier: RetryTier): string;
 }
 
@@ -33,6 +35,7 @@ export function topicNames(prefix = 'hookstream'): TopicNames {
     dispatch: `${prefix}.dispatch`,
     deliveryEvents: `${prefix}.delivery-events`,
     quarantine: `${prefix}.quarantine`,
+    ordering: `${prefix}.ordering`,
     retry: (tier) => `${prefix}.retry.${tier}`,
   };
 }
@@ -55,6 +58,13 @@ export function topicCatalogue(prefix = 'hookstream', partitions = 12): readonly
       partitions,
       config: { 'retention.ms': String(7 * DAY_MS) },
     })),
+    // Keyed by endpoint and ordering key: one key's records stay in order on one partition.
+    { name: names.ordering, partitions, config: { 'retention.ms': String(7 * DAY_MS) } },
     { name: names.quarantine, partitions: 1, config: { 'retention.ms': String(90 * DAY_MS) } },
   ];
+}
+
+/** The key of an ordering-topic record: one endpoint's one ordering key stays on one partition, in order. */
+export function orderingRecordKey(endpointId: string, orderingKey: string): string {
+  return `${endpointId}/${orderingKey}`;
 }

@@ -6,3 +6,4 @@ export * from './retry-policy';
 export * from './circuit-breaker';
 export * from './delivery-state';
 export * from './host-resolver';
+export * from './key-sequence';

@@ -38,16 +38,18 @@ export async function registerSchemas(
     events.set(definition.type, versions);
   }
   const internal = {} as Record<InternalRecordName, RegisteredSchema>;
-  for (const [name, topic] of Object.entries(INTERNAL_RECORDS) as [
+  for (const [name, carriers] of Object.entries(INTERNAL_RECORDS) as [
     InternalRecordName,
     (typeof INTERNAL_RECORDS)[InternalRecordName],
   ][]) {
     const schema = loadInternalSchema(name);
-    if (topic === 'retry') {
-      // The same record on every tier: one subject per tier topic, the same schema id.
-      for (const tier of RETRY_TIERS) internal[name] = await registrar.register(topics.retry(tier), schema);
-    } else {
-      internal[name] = await registrar.register(topics[topic], schema);
+    // The same record on several topics (every retry tier): one subject per topic, the same schema id.
+    for (const topic of [carriers].flat()) {
+      if (topic === 'retry') {
+        for (const tier of RETRY_TIERS) internal[name] = await registrar.register(topics.retry(tier), schema);
+      } else {
+        internal[name] = await registrar.register(topics[topic], schema);
+      }
     }
   }
   if (registrar.unreachable) {

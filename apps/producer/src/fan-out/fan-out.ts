@@ -21,9 +21,9 @@ import {
   TransactionalBatchConsumer,
 } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
-import { firstDeliveryRecords } from './first-delivery-records';
+import { dispatchDestination, firstDeliveryRecords } from './first-delivery-records';
 
-type DirectoryEntry = EndpointSubscription & { readonly formatVersion: number };
+type DirectoryEntry = EndpointSubscription & { readonly formatVersion: number; readonly ordering: string };
 
 export interface FanOutOptions {
   readonly kafka: Kafka;
@@ -78,6 +78,7 @@ export class FanOut {
           eventTypes: value.eventTypes,
           status: value.status,
           formatVersion: value.formatVersion,
+          ordering: value.ordering,
         });
       },
     });
@@ -129,11 +130,12 @@ export class FanOut {
         const { deliveryId, scheduled, dispatch } = firstDeliveryRecords({
           envelope: event,
           eventBytes: message.value,
-          endpoint: { id: endpoint.endpointId, formatVersion: endpoint.formatVersion },
+          endpoint: { id: endpoint.endpointId, formatVersion: endpoint.formatVersion, ordering: endpoint.ordering },
           schemaId: schemas.events.get(event.type)?.get(endpoint.formatVersion)?.id ?? null,
           isTest: false,
           now,
         });
+        const destination = dispatchDestination(topics, dispatch);
         records.push(
           {
             topic: topics.deliveryEvents,
@@ -143,9 +145,9 @@ export class FanOut {
             },
           },
           {
-            topic: topics.dispatch,
+            topic: destination.topic,
             message: {
-              key: endpoint.endpointId,
+              key: destination.key,
               value: await codec.encode(schemas.internal['dispatch-requested'].id, dispatch),
             },
           },

@@ -1,5 +1,6 @@
 import { deliveryIdFor } from '@hookstream/delivery';
-import { firstDeliveryRecords } from './first-delivery-records';
+import { topicNames } from '@hookstream/contracts';
+import { dispatchDestination, firstDeliveryRecords } from './first-delivery-records';
 
 describe('firstDeliveryRecords', () => {
   const envelope = {
@@ -33,8 +34,25 @@ describe('firstDeliveryRecords', () => {
     expect(records).toEqual({
       deliveryId: ref.deliveryId,
       scheduled: { ...ref, schemaId: 41, transactionId: 'txn_1', scheduledAt: 1000 },
-      dispatch: { ...ref, attempt: 1, event: eventBytes, requestedAt: 1000 },
+      dispatch: { ...ref, attempt: 1, event: eventBytes, requestedAt: 1000, orderingKey: null, sequence: null },
     });
+  });
+
+  it("gives a per-key endpoint's delivery its ordering key, to be numbered by the sequencer", () => {
+    const live = { envelope, eventBytes: Buffer.from('e'), schemaId: 1, isTest: false, now: 1 };
+    const ordered = firstDeliveryRecords({ ...live, endpoint: { id: 'ep_1', formatVersion: 1, ordering: 'per-key' } });
+    expect(ordered.dispatch).toMatchObject({ orderingKey: 'txn_1', sequence: null });
+    const topics = topicNames('hookstream');
+    expect(dispatchDestination(topics, ordered.dispatch)).toEqual({ topic: 'hookstream.ordering', key: 'ep_1/txn_1' });
+    const unordered = firstDeliveryRecords({ ...live, endpoint: { id: 'ep_1', formatVersion: 1 } });
+    expect(dispatchDestination(topics, unordered.dispatch)).toEqual({ topic: 'hookstream.dispatch', key: 'ep_1' });
+    // A test event is never held behind a key's real deliveries.
+    const test = firstDeliveryRecords({
+      ...live,
+      isTest: true,
+      endpoint: { id: 'ep_1', formatVersion: 1, ordering: 'per-key' },
+    });
+    expect(test.dispatch.orderingKey).toBeNull();
   });
 
   it('leaves the transaction id null when the data has none that is a string', () => {

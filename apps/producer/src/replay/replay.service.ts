@@ -254,7 +254,7 @@ export class ReplayService {
           batch.map(({ envelope, bytes }) => ({
             envelope,
             eventBytes: bytes,
-            endpoint: { id: endpoint.id, formatVersion: endpoint.format_version },
+            endpoint: { id: endpoint.id, formatVersion: endpoint.format_version, ordering: endpoint.ordering },
           })),
         );
         await this.progress(jobId, batch.length);

@@ -1,13 +1,13 @@
 import { type EventEnvelope, TEST_EVENT_HEADER, TEST_EVENT_HEADER_VALUE, type TopicNames } from '@hookstream/contracts';
 import type { AvroCodec, PublishedMessage, Publisher, RegisteredSchemas } from '@hookstream/kafka';
-import { firstDeliveryRecords } from '../fan-out/first-delivery-records';
+import { type DeliveryTarget, dispatchDestination, firstDeliveryRecords } from '../fan-out/first-delivery-records';
 
 /** An event meant for one endpoint only, rather than for every subscriber. */
 export interface TargetedEvent {
   readonly envelope: EventEnvelope;
   /** The format version `envelope.data` is written in. */
   readonly writtenInVersion: number;
-  readonly endpoint: { readonly id: string; readonly formatVersion: number };
+  readonly endpoint: DeliveryTarget;
   /** A sample event (`POST /v1/endpoints/:id/test`): marked on its records and its webhook requests. */
   readonly isTest: boolean;
 }
@@ -17,7 +17,7 @@ export interface LoggedDelivery {
   readonly envelope: EventEnvelope;
   /** The event as it was written (Confluent framing). */
   readonly eventBytes: Buffer;
-  readonly endpoint: { readonly id: string; readonly formatVersion: number };
+  readonly endpoint: DeliveryTarget;
 }
 
 export interface TargetedDeliveryDeps {
@@ -52,10 +52,7 @@ export class TargetedDelivery {
         encoded.map((records) => records.scheduled),
       ),
     ]);
-    await publisher.publish(
-      topics.dispatch,
-      encoded.map((records) => records.dispatch),
-    );
+    await this.publishDispatches(encoded.map((records) => records.dispatch));
   }
 
   /**
@@ -72,16 +69,20 @@ export class TargetedDelivery {
       topics.deliveryEvents,
       encoded.map((records) => records.scheduled),
     );
-    await publisher.publish(
-      topics.dispatch,
-      encoded.map((records) => records.dispatch),
-    );
+    await this.publishDispatches(encoded.map((records) => records.dispatch));
+  }
+
+  /** Each dispatch request to its topic: the dispatcher's, or the sequencer's for a per-key endpoint. */
+  private async publishDispatches(dispatches: readonly { topic: string; message: PublishedMessage }[]): Promise<void> {
+    const byTopic = new Map<string, PublishedMessage[]>();
+    for (const { topic, message } of dispatches) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
+    await Promise.all([...byTopic].map(([topic, messages]) => this.deps.publisher.publish(topic, messages)));
   }
 
   private async encode({ envelope, writtenInVersion, endpoint, isTest }: TargetedEvent): Promise<{
     event: PublishedMessage;
     scheduled: PublishedMessage;
-    dispatch: PublishedMessage;
+    dispatch: { topic: string; message: PublishedMessage };
   }> {
     const writer = this.deps.schemas.events.get(envelope.type)?.get(writtenInVersion);
     if (!writer) throw new Error(`${envelope.type} v${writtenInVersion} is not registered`);
@@ -101,7 +102,10 @@ export class TargetedDelivery {
     eventBytes,
     endpoint,
     isTest,
-  }: LoggedDelivery & { isTest: boolean }): Promise<{ scheduled: PublishedMessage; dispatch: PublishedMessage }> {
+  }: LoggedDelivery & { isTest: boolean }): Promise<{
+    scheduled: PublishedMessage;
+    dispatch: { topic: string; message: PublishedMessage };
+  }> {
     const { codec, schemas } = this.deps;
     const rendered = schemas.events.get(envelope.type)?.get(endpoint.formatVersion);
     if (!rendered) throw new Error(`${envelope.type} v${endpoint.formatVersion} is not registered`);
@@ -113,9 +117,16 @@ export class TargetedDelivery {
       isTest,
       now: Date.now(),
     });
+    const destination = dispatchDestination(this.deps.topics, dispatch);
     return {
       scheduled: { key: deliveryId, value: await codec.encode(schemas.internal['delivery-scheduled'].id, scheduled) },
-      dispatch: { key: endpoint.id, value: await codec.encode(schemas.internal['dispatch-requested'].id, dispatch) },
+      dispatch: {
+        topic: destination.topic,
+        message: {
+          key: destination.key,
+          value: await codec.encode(schemas.internal['dispatch-requested'].id, dispatch),
+        },
+      },
     };
   }
 }
