@@ -1,7 +1,7 @@
 /**
  * The engine end to end, against the raw limits measured in the same run: delivery and ingest throughput,
- * end-to-end latency at a steady rate, isolation from dead endpoints, and what it all costs in CPU and
- * memory. The three apps run from the production build as their own processes, on topics and a database of
+ * end-to-end latency at a steady rate, isolation from dead endpoints, the latency and order of per-key ordered
+ * delivery, and what it all costs in CPU and memory. The three apps run from the production build as their own processes, on topics and a database of
  * the run's own; a local receiver (its own process) plays 50 merchants. Writes bench/results.json.
  * How to read each figure: bench/README.md.
  */
@@ -51,6 +51,12 @@ const options = benchOptions(BENCH, {
   warmUpS: { default: isQuick ? 2 : 5, help: 'seconds of the same load before a latency run records' },
   merchants: { default: 20, min: 10, isInteger: true, help: 'tenants of the latency runs, one endpoint each' },
   deadShare: { default: 0.1, min: 0, help: 'share of the isolation run’s endpoints that never answer' },
+  orderingKeys: {
+    default: 200,
+    min: 1,
+    isInteger: true,
+    help: 'transaction ids the ordered run’s events cycle over (its endpoints order per key)',
+  },
   limitS: { default: isQuick ? 5 : 10, min: 1, help: 'seconds each raw limit is measured' },
   partitions: { default: 12, min: 1, isInteger: true, help: 'partitions of the run’s topics (apps default: 12)' },
   profile: { default: 0, min: 0, isInteger: true, help: '1: run the apps under node --cpu-prof and print top frames' },
@@ -308,12 +314,13 @@ void runBench(BENCH, async (bench) => {
   );
   console.log(`${BENCH}: ingest: ${Math.round(ingest.acceptedPerSecond)} events/s accepted`);
 
-  // 4. Latency at a steady rate, then 5. the same with dead endpoints.
-  const steady = await steadyRun('latency', 0);
-  const withDead = await steadyRun('isolation', Math.round(options.merchants * options.deadShare));
+  // 4. Latency at a steady rate, 5. the same with dead endpoints, then 6. with per-key ordering.
+  const steady = await steadyRun('latency');
+  const withDead = await steadyRun('isolation', { deadCount: Math.round(options.merchants * options.deadShare) });
   const isolationRatio = withDead.healthy.p99 / steady.healthy.p99;
+  const ordered = await steadyRun('ordered', { orderingKeys: options.orderingKeys });
 
-  // 6. Cost.
+  // 7. Cost.
   const resources = sampler.stop();
   if (options.profile) {
     // The profiles are written as the apps exit; requests held by dead endpoints would hold the dispatcher up.
@@ -339,6 +346,12 @@ void runBench(BENCH, async (bench) => {
       http: pick(steady.stages.http),
     },
     isolation: { p99Healthy: steady.healthy.p99, p99WithDead: withDead.healthy.p99, ratio: round(isolationRatio, 2) },
+    ordering: {
+      e2eLatencyMs: pick(ordered.healthy),
+      p99RatioToUnordered: round(ordered.healthy.p99 / steady.healthy.p99, 2),
+      orderViolations: ordered.orderViolations,
+      keys: options.orderingKeys,
+    },
     limits: {
       httpPostsPerSecond: round(httpLimit.postsPerSecond),
       httpConcurrency: rawConcurrency,
@@ -360,12 +373,12 @@ void runBench(BENCH, async (bench) => {
       duplicates: throughput.duplicates,
       postgresTransactionsPerDelivery: round(transactionsPerDelivery, 2),
       cpuMsPerDelivery: cpuPerDelivery,
-      signaturesVerified: throughput.verified + steady.verified + withDead.verified,
+      signaturesVerified: throughput.verified + steady.verified + withDead.verified + ordered.verified,
       ratePerS: options.ratePerS,
       durationS: options.durationS,
       merchants: options.merchants,
       deadEndpoints: withDead.deadCount,
-      latencyMissing: steady.missing + withDead.missing,
+      latencyMissing: steady.missing + withDead.missing + ordered.missing,
       startedAt: startedAt.toISOString(),
     },
     at: new Date().toISOString(),
@@ -387,13 +400,16 @@ void runBench(BENCH, async (bench) => {
       e2eP50Ms: steady.healthy.p50,
       e2eP99Ms: steady.healthy.p99,
       isolationRatio: results.isolation.ratio,
-      undelivered: steady.missing + withDead.missing,
+      orderedP99RatioToUnordered: results.ordering.p99RatioToUnordered,
+      orderViolations: results.ordering.orderViolations,
+      undelivered: steady.missing + withDead.missing + ordered.missing,
       signatureFailures: throughput.verificationFailures.length,
     },
     targets: {
       ratioToHttpLimit: { atLeast: options.targetHttpRatio },
       e2eP99Ms: { atMost: options.targetP99Ms },
       isolationRatio: { atMost: options.targetIsolationRatio },
+      orderViolations: { atMost: 0 },
       undelivered: { atMost: 0 },
       signatureFailures: { atMost: 0 },
     },
@@ -402,31 +418,47 @@ void runBench(BENCH, async (bench) => {
   /**
    * `ratePerS` events a second through the API, round robin over `merchants` tenants with one endpoint each
    * (`deadCount` of them never answer), for the warm-up and then `durationS` recorded: the latency from each
-   * 202 to its arrival at the receiver, over the endpoints that answer.
+   * 202 to its arrival at the receiver, over the endpoints that answer. With `orderingKeys`, the endpoints order
+   * per key and the events' transaction ids cycle over that many keys; the run then checks the order they arrived in.
    */
-  async function steadyRun(name: string, deadCount: number) {
+  async function steadyRun(
+    name: string,
+    { deadCount = 0, orderingKeys }: { deadCount?: number; orderingKeys?: number } = {},
+  ) {
+    // The dead endpoints' requests (and their retries, after the run) hold their origins' connections: only the
+    // run with dead endpoints goes to the origins after the first `merchants`.
+    const addressOffset = deadCount > 0 ? options.merchants : 0;
     const merchants: { merchant: Merchant; endpoint: RegisteredEndpoint }[] = [];
     for (let index = 0; index < options.merchants; index++) {
       const merchant = await api.createMerchant(`bench ${name} ${index}`);
       const isDead = index < deadCount;
-      const address = addresses[(index + (name === 'latency' ? 0 : options.merchants)) % addresses.length];
+      const address = addresses[(index + addressOffset) % addresses.length];
       const path = `${isDead ? '/dead' : ''}/${name}/${index}`;
       merchants.push({
         merchant,
-        endpoint: await api.createEndpoint(merchant, `http://${address}:${receiver.port}`, path, ['*']),
+        endpoint: await api.createEndpoint(merchant, `http://${address}:${receiver.port}`, path, ['*'], {
+          ordering: orderingKeys ? 'per-key' : 'none',
+        }),
       });
     }
+    const orderingKeyOf = (sent: number) => (orderingKeys ? `txn_bench_${sent % orderingKeys}` : null);
+    const dataOf = (sent: number) => {
+      const orderingKey = orderingKeyOf(sent);
+      return orderingKey ? { ...exampleJson, transactionId: orderingKey } : exampleJson;
+    };
     await receiver.setSecrets(Object.fromEntries(merchants.map(({ endpoint }) => [endpoint.path, endpoint.secret])));
     // Both runs start from the same state: earlier phases' records all consumed, the projector caught up.
     await awaitCaughtUp([producer.baseUrl, dispatcher.baseUrl], bench.signal);
     await receiver.reset({ recordArrivals: true });
     // Every healthy endpoint is known to the dispatcher before the clock starts.
-    for (const { merchant } of merchants.slice(deadCount)) await api.postEvent(merchant, exampleJson);
+    for (const [index, { merchant }] of merchants.entries()) {
+      if (index >= deadCount) await api.postEvent(merchant, dataOf(index));
+    }
     await awaitDeliveries(receiver, options.merchants - deadCount, `${name} warm-up`, 60_000, bench.signal);
     await receiver.reset({ recordArrivals: true });
 
-    // Each recorded event's 202 time and the path of the endpoint it goes to.
-    const acceptedAt = new Map<string, { at: number; path: string }>();
+    // Each recorded event's 202 time, the path of the endpoint it goes to, and what the order check needs.
+    const acceptedAt = new Map<string, AcceptedEvent>();
     const total = options.ratePerS * (options.warmUpS + options.durationS);
     const recordFrom = options.ratePerS * options.warmUpS;
     let failure: unknown;
@@ -445,10 +477,12 @@ void runBench(BENCH, async (bench) => {
           for (let index = 0; index < due; index++, sent++) {
             const { merchant, endpoint } = merchants[sent % merchants.length] as (typeof merchants)[number];
             const isRecorded = sent >= recordFrom;
+            const orderingKey = orderingKeyOf(sent);
+            const postedAt = now();
             sends.push(
-              api.postEvent(merchant, exampleJson).then(
+              api.postEvent(merchant, dataOf(sent)).then(
                 (eventId) => {
-                  if (isRecorded) acceptedAt.set(eventId, { at: now(), path: endpoint.path });
+                  if (isRecorded) acceptedAt.set(eventId, { postedAt, at: now(), path: endpoint.path, orderingKey });
                 },
                 (error: unknown) => void (failure ??= error),
               ),
@@ -477,11 +511,14 @@ void runBench(BENCH, async (bench) => {
     }
     const stats = await receiver.stats();
     const healthy = summarize(latencies);
-    const stages = await latencyStages(database.url, acceptedAt, await receiver.arrivals());
+    const arrivals = await receiver.arrivals();
+    const stages = await latencyStages(database.url, acceptedAt, arrivals);
     const missing = expectedHealthy - latencies.length;
+    const duplicates = stats.requests - stats.uniqueWebhookIds;
     console.log(
       `${BENCH}: ${name}: ${latencies.length} healthy deliveries: p50 ${healthy.p50} ms, p95 ${healthy.p95} ms, ` +
-        `p99 ${healthy.p99} ms, max ${healthy.max} ms; ${missing} missing; ${stats.hanging} requests held by dead endpoints`,
+        `p99 ${healthy.p99} ms, max ${healthy.max} ms; ${missing} missing, ${duplicates} duplicates; ` +
+        `${stats.hanging} requests held by dead endpoints`,
     );
     console.log(
       `${BENCH}: ${name}: where it goes (p50 / p99 ms): API 202 → fanned out ${stages.fanOut.p50} / ${stages.fanOut.p99}, ` +
@@ -490,9 +527,83 @@ void runBench(BENCH, async (bench) => {
     if (stats.verificationFailures.length > 0) {
       throw new Error(`signatures failed verification: ${stats.verificationFailures.join('; ')}`);
     }
-    return { healthy, missing, deadCount, verified: stats.verified, stages };
+    const order = orderCheck(acceptedAt, arrivals);
+    if (orderingKeys) {
+      // A key's events are posted further apart than a delivery takes, so they would arrive in order even with
+      // the ordering unused: every delivery that arrived must have been numbered by the sequencer, too.
+      const endpointIdOf = new Map(merchants.map(({ endpoint }) => [endpoint.path, endpoint.id]));
+      const arrivedDeliveryIds = new Set(
+        arrivals.flatMap(([eventId, path]) => {
+          const endpointId = acceptedAt.has(eventId) ? endpointIdOf.get(path) : undefined;
+          return endpointId ? [deliveryIdFor(eventId, endpointId)] : [];
+        }),
+      );
+      const numbered = await numberedDeliveries(database.url, [...arrivedDeliveryIds]);
+      console.log(
+        `${BENCH}: ${name}: ${order.checked} deliveries over ${order.keys} keys checked: ${order.violations} arrived ` +
+          `before one of their key accepted first; ${numbered} of ${arrivedDeliveryIds.size} numbered by the sequencer`,
+      );
+      if (numbered < arrivedDeliveryIds.size) {
+        throw new Error(`${name}: deliveries arrived without a sequence number: the endpoints' ordering went unused`);
+      }
+    }
+    return { healthy, missing, deadCount, verified: stats.verified, stages, orderViolations: order.violations };
   }
 });
+
+/** A recorded event of a steady run: when it was posted, its 202, its endpoint's path, its ordering key if any. */
+interface AcceptedEvent {
+  readonly postedAt: number;
+  readonly at: number;
+  readonly path: string;
+  readonly orderingKey: string | null;
+}
+
+/**
+ * Deliveries that arrived before a delivery of the same key and endpoint that was accepted first. Accepted first
+ * means its 202 came back before the other was even posted: of two posts of one key in flight together, the 202s'
+ * order is not the acceptance order, so such pairs are not counted (rather than guessing a margin). At the
+ * defaults a key's events are posted 400 ms apart (200 keys at 500/s), far longer than a 202 takes, so nearly every
+ * pair counts. A repeated delivery is judged by its first arrival.
+ */
+function orderCheck(acceptedAt: ReadonlyMap<string, AcceptedEvent>, arrivals: readonly Arrival[]) {
+  const byKey = new Map<string, { postedAt: number; acceptedAt: number; arrivedAt: number }[]>();
+  const seen = new Set<string>();
+  for (const [eventId, path, arrivedAt] of arrivals) {
+    const event = acceptedAt.get(eventId);
+    if (!event?.orderingKey || event.path !== path || seen.has(eventId)) continue;
+    seen.add(eventId);
+    const key = `${path} ${event.orderingKey}`;
+    const deliveries = byKey.get(key) ?? [];
+    deliveries.push({ postedAt: event.postedAt, acceptedAt: event.at, arrivedAt });
+    byKey.set(key, deliveries);
+  }
+  let violations = 0;
+  for (const deliveries of byKey.values()) {
+    // Last arrival first: each delivery is compared with every one that arrived after it.
+    deliveries.sort((a, b) => b.arrivedAt - a.arrivedAt);
+    let firstAcceptedOfLater = Infinity;
+    for (const delivery of deliveries) {
+      if (firstAcceptedOfLater < delivery.postedAt) violations++;
+      firstAcceptedOfLater = Math.min(firstAcceptedOfLater, delivery.acceptedAt);
+    }
+  }
+  return { violations, checked: seen.size, keys: byKey.size };
+}
+
+/** How many of the deliveries the sequencer numbered (`ordering_numbered`, written before it lets one go). */
+async function numberedDeliveries(databaseUrl: string, deliveryIds: readonly string[]): Promise<number> {
+  const pool = createPool(databaseUrl, createLogger(BENCH, 'error'), 1);
+  try {
+    const { rows } = await pool.query<{ count: string }>(
+      'SELECT count(*) AS count FROM ordering_numbered WHERE delivery_id = ANY($1)',
+      [deliveryIds],
+    );
+    return Number(rows[0]?.count ?? 0);
+  } finally {
+    await pool.end();
+  }
+}
 
 /** Waits (up to a minute) until the apps' consumer groups have at most a few records left to consume. */
 async function awaitCaughtUp(appUrls: readonly string[], signal: AbortSignal): Promise<void> {
@@ -678,12 +789,18 @@ function apiOf(baseUrl: string, adminToken: string) {
       );
       return { tenantId: tenant.id, sandboxKey: tenant.keys.sandbox };
     },
-    async createEndpoint(merchant: Merchant, origin: string, path: string, eventTypes: string[]) {
+    async createEndpoint(
+      merchant: Merchant,
+      origin: string,
+      path: string,
+      eventTypes: string[],
+      settings: { ordering?: 'none' | 'per-key' } = {},
+    ) {
       const endpoint = await call<{ id: string; secret: string }>(
         'POST',
         '/v1/endpoints',
         merchant.sandboxKey,
-        { url: `${origin}${path}`, eventTypes },
+        { url: `${origin}${path}`, eventTypes, ...settings },
         201,
       );
       return { id: endpoint.id, path, secret: endpoint.secret };
@@ -734,6 +851,12 @@ function printSummary(results: {
   ratioToKafkaLimit: number;
   e2eLatencyMs: { p50: number; p95: number; p99: number; max: number };
   isolation: { p99Healthy: number; p99WithDead: number; ratio: number };
+  ordering: {
+    e2eLatencyMs: { p50: number; p95: number; p99: number; max: number };
+    p99RatioToUnordered: number;
+    orderViolations: number;
+    keys: number;
+  };
   limits: { httpPostsPerSecond: number; kafkaRecordsPerSecond: number };
   resources: Record<string, { cpuSeconds: number; peakRssMb: number }>;
 }) {
@@ -752,6 +875,12 @@ function printSummary(results: {
       'isolation p99 healthy → with dead',
       `${results.isolation.p99Healthy} → ${results.isolation.p99WithDead} ms (×${results.isolation.ratio})`,
     ],
+    [
+      'ordered e2e ms p50/p95/p99/max',
+      `${results.ordering.e2eLatencyMs.p50} / ${results.ordering.e2eLatencyMs.p95} / ` +
+        `${results.ordering.e2eLatencyMs.p99} / ${results.ordering.e2eLatencyMs.max} (p99 ×${results.ordering.p99RatioToUnordered})`,
+    ],
+    [`ordered: order violations (${results.ordering.keys} keys)`, String(results.ordering.orderViolations)],
     ...Object.entries(results.resources).map(([name, use]): [string, string] => [
       `${name}: CPU s, peak MB`,
       `${use.cpuSeconds} s, ${use.peakRssMb} MB`,

@@ -3,10 +3,14 @@
 // key; an exhausted one is skipped, its gap told by a SequenceSkipped record on the delivery log.
 import { topicNames, type SequenceSkipped } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/delivery';
+import { createPool, migrate } from '@hookstream/postgres';
 import type { ServerResponse } from 'node:http';
+import pino from 'pino';
 import { startDispatcher, startProducer, startRetryScheduler, type RunningApp } from '../support/app-process';
 import { apiClient, samplePayin, type ApiCall } from '../support/api';
+import { pruneOrderingState } from '../../apps/producer/src/sequencer/sequencer';
 import { cleanUp } from '../support/clean-up';
+import { createDatabase } from '../support/database';
 import { type ReceivedWebhook, TestReceiver } from '../support/receiver';
 import { uniqueName } from '../support/stack';
 import { readTopic } from '../support/topic-reader';
@@ -203,5 +207,36 @@ describe('ordered delivery per key', () => {
     expect(
       ofStuck.filter((webhook) => answered.get(webhook) === 200).map((webhook) => bodyOf(webhook).sequence),
     ).toEqual([1, 2]);
+  });
+});
+
+describe('ordering state pruning', () => {
+  it('forgets old numbers and idle keys, and keeps keys with deliveries still waiting', async () => {
+    const database = await createDatabase('it-ordering-prune');
+    const logger = pino({ level: 'silent' });
+    const db = createPool(database.url, logger, 2);
+    try {
+      await migrate(db, logger);
+      await db.query(
+        `INSERT INTO ordering_numbered (delivery_id, endpoint_id, ordering_key, sequence, numbered_at)
+         VALUES ('dlv_old', 'ep_1', 'k', 1, now() - interval '31 days'), ('dlv_new', 'ep_1', 'k', 2, now())`,
+      );
+      await db.query(
+        `INSERT INTO ordering_keys (endpoint_id, ordering_key, last_sequence, finished_through, updated_at)
+         VALUES ('ep_1', 'idle', 3, 3, now() - interval '31 days'),
+                ('ep_1', 'waiting', 5, 3, now() - interval '31 days'),
+                ('ep_1', 'recent', 2, 2, now())`,
+      );
+      expect(await pruneOrderingState(db)).toEqual({ numbered: 1, keys: 1 });
+      const numbered = await db.query<{ delivery_id: string }>('SELECT delivery_id FROM ordering_numbered');
+      expect(numbered.rows.map((row) => row.delivery_id)).toEqual(['dlv_new']);
+      const keys = await db.query<{ ordering_key: string }>(
+        'SELECT ordering_key FROM ordering_keys ORDER BY ordering_key',
+      );
+      expect(keys.rows.map((row) => row.ordering_key)).toEqual(['recent', 'waiting']);
+    } finally {
+      await db.end();
+      await database.drop();
+    }
   });
 });

@@ -22,6 +22,11 @@ import type { Logger } from '@hookstream/observability';
 import { isDatabaseUnavailable, type Pool, type PoolClient, withTransaction } from '@hookstream/postgres';
 import { type BatchPlan, keyId, type OrderingRecord, planBatch, splitKeyId } from './batch-plan';
 
+/** How long a key's state and its deliveries' numbers are kept once the key is idle. */
+export const ORDERING_STATE_RETENTION_DAYS = 30;
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+const PRUNE_BATCH = 10_000;
+
 export interface SequencerDeps {
   readonly kafka: Kafka;
   readonly db: Pool;
@@ -46,6 +51,7 @@ export interface SequencerDeps {
  */
 export class Sequencer {
   private readonly consumer: BatchConsumer;
+  private pruneTimer?: NodeJS.Timeout;
   private readonly readers: ReadonlyMap<string, { kind: OrderingRecord['kind']; schema: AvroSchema }>;
 
   constructor(private readonly deps: SequencerDeps) {
@@ -69,12 +75,18 @@ export class Sequencer {
     });
   }
 
-  start(): Promise<void> {
-    return this.consumer.start();
+  async start(): Promise<void> {
+    await this.consumer.start();
+    this.pruneTimer = setInterval(() => {
+      pruneOrderingState(this.deps.db).catch((error: unknown) =>
+        this.deps.logger.warn({ err: error }, 'ordering state prune failed'),
+      );
+    }, PRUNE_INTERVAL_MS).unref();
   }
 
-  stop(): Promise<void> {
-    return this.consumer.stop();
+  async stop(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    await this.consumer.stop();
   }
 
   /** Waiting deliveries, for the gauge. */
@@ -248,4 +260,28 @@ export class Sequencer {
       toLog.length > 0 ? publisher.publish(topics.deliveryEvents, toLog) : undefined,
     ]);
   }
+}
+
+/**
+ * Forgets what is no longer needed, a batch at a time: the numbers of deliveries older than the retention
+ * (long past any redelivery of their records, which the topics keep 7 days; a redrive after that sends
+ * the delivery without its place), and keys idle as long with nothing waiting. A key seen again after
+ * that starts over at 1.
+ */
+export async function pruneOrderingState(
+  db: Pool,
+  retentionDays = ORDERING_STATE_RETENTION_DAYS,
+): Promise<{ numbered: number; keys: number }> {
+  const numbered = await db.query(
+    `DELETE FROM ordering_numbered WHERE ctid IN (
+       SELECT ctid FROM ordering_numbered WHERE numbered_at < now() - make_interval(days => $1) LIMIT $2)`,
+    [retentionDays, PRUNE_BATCH],
+  );
+  const keys = await db.query(
+    `DELETE FROM ordering_keys WHERE ctid IN (
+       SELECT ctid FROM ordering_keys
+        WHERE finished_through = last_sequence AND updated_at < now() - make_interval(days => $1) LIMIT $2)`,
+    [retentionDays, PRUNE_BATCH],
+  );
+  return { numbered: numbered.rowCount ?? 0, keys: keys.rowCount ?? 0 };
 }

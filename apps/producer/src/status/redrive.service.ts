@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type DeliveryRedriven, type DeliveryRef, deliveryRefOf, type DispatchRequested } from '@hookstream/contracts';
+import {
+  type DeliveryRedriven,
+  type DeliveryRef,
+  deliveryRefOf,
+  type DispatchRequested,
+  type OrderingPosition,
+} from '@hookstream/contracts';
 import { decide, DeliveryCommandRefused } from '@hookstream/delivery';
 import type { Logger } from '@hookstream/observability';
 import type { Pool } from '@hookstream/postgres';
@@ -128,6 +134,17 @@ export class RedriveService {
     return rows;
   }
 
+  /** The ordering key and number the sequencer gave each of these deliveries of per-key endpoints. */
+  private async orderingPositions(deliveryIds: readonly string[]): Promise<Map<string, OrderingPosition>> {
+    const { rows } = await this.db.query<{ delivery_id: string; ordering_key: string; sequence: string }>(
+      'SELECT delivery_id, ordering_key, sequence FROM ordering_numbered WHERE delivery_id = ANY($1)',
+      [deliveryIds],
+    );
+    return new Map(
+      rows.map((row) => [row.delivery_id, { orderingKey: row.ordering_key, sequence: Number(row.sequence) }]),
+    );
+  }
+
   private async eventsOf(eventIds: readonly string[]): Promise<Map<string, Buffer>> {
     if (eventIds.length === 0) return new Map();
     const { rows } = await this.db.query<{ id: string; payload: Buffer }>(
@@ -155,6 +172,7 @@ export class RedriveService {
         return { key: delivery.id, value: await codec.encode(schemas.internal['delivery-redriven'].id, record) };
       }),
     );
+    const positions = await this.orderingPositions(redrives.map(({ delivery }) => delivery.id));
     const dispatches = await Promise.all(
       redrives.map(async ({ delivery, event }) => {
         const record: DispatchRequested = {
@@ -164,6 +182,8 @@ export class RedriveService {
           event,
           requestedAt: now,
           isTest: delivery.is_test,
+          // An ordered delivery keeps its place: its body says so, and its success lets its key move on.
+          ...positions.get(delivery.id),
         };
         return {
           key: delivery.endpoint_id,
