@@ -1,8 +1,8 @@
 import { topicCatalogue } from '@hookstream/contracts';
 import type { Kafka } from '@hookstream/kafka';
 
-/** The consumer groups the producer creates under a topic prefix (it runs the fan-out and the projector). */
-export const PRODUCER_GROUPS: readonly string[] = ['fan-out', 'endpoint-status', 'projector'];
+/** The consumer groups the producer creates under a topic prefix (it runs the fan-out, projector and sequencer). */
+export const PRODUCER_GROUPS: readonly string[] = ['fan-out', 'endpoint-status', 'projector', 'sequencer'];
 
 /**
  * Removes what a run made under its own topic prefix: the topics, the consumer groups (`<prefix>-<group>`; by

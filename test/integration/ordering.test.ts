@@ -11,6 +11,7 @@ import { apiClient, samplePayin, type ApiCall } from '../support/api';
 import { pruneOrderingState } from '../../apps/producer/src/sequencer/sequencer';
 import { cleanUp } from '../support/clean-up';
 import { createDatabase } from '../support/database';
+import { deliveryStatusClient } from '../support/grpc-client';
 import { type ReceivedWebhook, TestReceiver } from '../support/receiver';
 import { uniqueName } from '../support/stack';
 import { readTopic } from '../support/topic-reader';
@@ -29,6 +30,7 @@ const receiver = new TestReceiver();
 const running: RunningApp[] = [];
 let api: ApiCall;
 let receiverUrl: string;
+let grpcAddress: string;
 
 const bodyOf = (webhook: ReceivedWebhook) => JSON.parse(webhook.body) as OrderedBody;
 /** Every request to a path with how it was answered: the receiver's own record of what it accepted. */
@@ -84,6 +86,7 @@ beforeAll(async () => {
   receiverUrl = await receiver.listen();
   const producer = await startProducer(prefix);
   api = apiClient(producer.baseUrl);
+  grpcAddress = producer.grpcAddress;
   running.push(producer.app, await startDispatcher(prefix, { RETRY_JITTER: '0' }), await startRetryScheduler(prefix));
 });
 
@@ -166,10 +169,22 @@ describe('ordered delivery per key', () => {
       ),
     );
     const key = await tenantKey('ordering-isolation');
-    await endpoint(key, '/isolated', { ordering: 'per-key', retrySchedule: Array(20).fill('1s') });
     // The same events to an unordered endpoint: the yardstick, on this machine at this moment.
     await endpoint(key, '/control', {});
+    const isolatedId = await endpoint(key, '/isolated', { ordering: 'per-key', retrySchedule: Array(20).fill('1s') });
     const stuck = [await publish(key, 'txn_stuck', 1), await publish(key, 'txn_stuck', 2)];
+    // The second waits for the first, and its status says so, over REST and gRPC.
+    const waitingId = deliveryIdFor(stuck[1] ?? '', isolatedId);
+    const position = () =>
+      api<{ ordering: unknown }>('GET', `/v1/deliveries/${waitingId}`, { key }).then((got) => got.body.ordering);
+    await waitFor('the second delivery shown waiting', async () => (await position()) != null);
+    expect(await position()).toEqual({ key: 'txn_stuck', sequence: 2, waiting: true });
+    const grpc = deliveryStatusClient(grpcAddress, key);
+    try {
+      expect(await grpc.getDelivery(waitingId)).toMatchObject({ ordering: { key: 'txn_stuck', waiting: true } });
+    } finally {
+      grpc.close();
+    }
     // Steady traffic on 19 other keys while the stuck key fails: 5 events each, about 12 a second.
     const others: string[] = [];
     for (let round = 0; round < 5; round++) {

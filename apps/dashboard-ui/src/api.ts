@@ -63,6 +63,8 @@ export interface DeliveryDetail extends DeliverySummary {
   attempts: Attempt[];
   lastStatusCode?: number | null;
   updatedAt?: string;
+  /** A per-key endpoint's delivery: its key, number, and whether it waits for the one before it. */
+  ordering?: { key: string; sequence: number; waiting: boolean } | null;
 }
 
 export interface Endpoint {

@@ -202,6 +202,12 @@ export async function deliveryPage(root: HTMLElement, page: PageContext, id: str
       ...field('Endpoint', h('span', { class: 'mono' }, d.endpointId)),
       ...field('Transaction', d.transactionId ?? '—'),
       ...field('Format version', d.formatVersion ?? '—'),
+      ...(d.ordering
+        ? field(
+            'Ordering',
+            `${d.ordering.key} #${d.ordering.sequence}${d.ordering.waiting ? ' (waiting for the one before it)' : ''}`,
+          )
+        : []),
       ...field('Created', formatTime(d.createdAt)),
       ...field('Next attempt', formatTime(d.nextAttemptAt)),
       ...field('Webhook headers', h('span', { class: 'mono' }, `webhook-id: ${d.id}`)),

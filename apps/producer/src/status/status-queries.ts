@@ -24,6 +24,8 @@ export interface DeliverySummary {
 
 export interface DeliveryDetail extends DeliverySummary {
   lastStatusCode: number | null;
+  /** For a per-key endpoint's delivery once numbered: its key, its number, and whether it waits for the one before it. */
+  ordering: { key: string; sequence: number; waiting: boolean } | null;
   updatedAt: string;
   attempts: {
     n: number;
@@ -101,9 +103,21 @@ export class StatusQueries {
     const row = rows[0];
     if (!row) throw ApiError.notFound('delivery');
     const attempts = await this.db.query<AttemptRow>('SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY n', [id]);
+    const ordering = await this.db.query<{ ordering_key: string; sequence: string; waiting: boolean }>(
+      `SELECT n.ordering_key, n.sequence,
+              EXISTS (SELECT 1 FROM ordering_waiting w
+                       WHERE w.endpoint_id = n.endpoint_id AND w.ordering_key = n.ordering_key
+                         AND w.sequence = n.sequence) AS waiting
+         FROM ordering_numbered n WHERE n.delivery_id = $1`,
+      [id],
+    );
+    const position = ordering.rows[0];
     return {
       ...summary(row),
       lastStatusCode: row.last_status_code,
+      ordering: position
+        ? { key: position.ordering_key, sequence: Number(position.sequence), waiting: position.waiting }
+        : null,
       updatedAt: row.updated_at.toISOString(),
       attempts: attempts.rows.map((a) => ({
         n: a.n,
