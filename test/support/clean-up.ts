@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { stackEnv } from './stack';
 
 /** Every consumer group the apps create under a topic prefix. */
-const GROUPS = ['fan-out', 'dispatcher', 'endpoint-status', 'projector', 'retry-scheduler'];
+const GROUPS = ['fan-out', 'dispatcher', 'endpoint-status', 'projector', 'retry-scheduler', 'sequencer'];
 
 /**
  * Removes what a test made under its topic prefix: topics, consumer groups, registry subjects,
