@@ -40,6 +40,8 @@ const schema = runtimeSettingsSchema
     FAN_OUT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(12),
     /** Partitions the projector writes at once, each batch in its own transaction. */
     PROJECTOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    /** Ordering-topic partitions the sequencer works on at once, each batch in a transaction on a pool of its own. */
+    SEQUENCER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     /** Test hook, honoured in local mode only: die inside a projector transaction, before it commits. */
     HOOKSTREAM_TEST_CRASH_PROJECTOR: envFlag,
     /** An enabled endpoint whose every attempt failed for this long is disabled. */
@@ -86,6 +88,7 @@ export interface ProducerConfig {
   readonly grpcPort: number;
   readonly fanOutConcurrency: number;
   readonly projectorConcurrency: number;
+  readonly sequencerConcurrency: number;
   readonly databaseUrl: string;
   readonly adminToken: string;
   /** Undefined: the system's resolver. */
@@ -124,6 +127,7 @@ export function loadProducerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
     grpcPort: parsed.GRPC_PORT,
     fanOutConcurrency: parsed.FAN_OUT_CONCURRENCY,
     projectorConcurrency: parsed.PROJECTOR_CONCURRENCY,
+    sequencerConcurrency: parsed.SEQUENCER_CONCURRENCY,
     databaseUrl: parsed.DATABASE_URL,
     adminToken: parsed.ADMIN_TOKEN ?? LOCAL_ADMIN_TOKEN,
     dnsServers: fromSetting('DNS_SERVERS', () => parseDnsServers(parsed.DNS_SERVERS)),

@@ -104,9 +104,11 @@ void runApp({
       quarantine,
       crashBeforeCommit: config.isLocal && config.testHooks.crashFanOutBeforeCommit,
     });
+    // Its own connections: an ordered delivery waits on each of its batches, never behind the API or the projector.
+    const sequencerPool = createPool(config.databaseUrl, logger, config.sequencerConcurrency);
     const sequencer = new Sequencer({
       kafka,
-      db: pool,
+      db: sequencerPool,
       codec,
       schemas,
       topics,
@@ -114,7 +116,7 @@ void runApp({
       groupId: groups.sequencer,
       logger,
       quarantine,
-      concurrency: config.fanOutConcurrency,
+      concurrency: config.sequencerConcurrency,
     });
     const endpoints = new EndpointsRepository(pool);
     const endpointDisabled = onEndpointDisabledConsumer({
@@ -269,6 +271,7 @@ void runApp({
         () => outbox.stop(),
         () => publisher.disconnect(),
         () => admin.disconnect(),
+        () => sequencerPool.end(),
         () => pool.end(),
       ],
     };

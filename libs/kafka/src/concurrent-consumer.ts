@@ -87,6 +87,7 @@ export class ConcurrentConsumer {
           // Moves the fetch position on; what is committed is decided by the tracker.
           resolveOffset(message.offset);
         }
+        tracker.passed(BigInt(batch.lastOffset()));
         await heartbeat();
       },
     });

@@ -15,4 +15,18 @@ describe('OffsetTracker', () => {
     expect(tracker.committable()).toBe(14n);
     expect(tracker.pending).toBe(0);
   });
+
+  it("commits past a batch's end (a commit marker after its last message) once everything before it is done", () => {
+    const tracker = new OffsetTracker();
+    tracker.begin(20n);
+    tracker.begin(21n);
+    tracker.passed(22n);
+    expect(tracker.committable()).toBe(20n);
+    tracker.finish(20n);
+    tracker.finish(21n);
+    expect(tracker.committable()).toBe(23n);
+    // A later message moves it on as usual; an older batch end never moves it back.
+    tracker.passed(5n);
+    expect(tracker.committable()).toBe(23n);
+  });
 });

@@ -11,6 +11,14 @@ export class OffsetTracker {
     if (this.next === undefined || offset >= this.next) this.next = offset + 1n;
   }
 
+  /**
+   * The fetch moved past `offset` without a message to process there: the end of a batch, which may be
+   * a transaction's commit marker. Committing past it keeps the lag at 0 once all is done, not 1 per marker.
+   */
+  passed(offset: bigint): void {
+    if (this.next === undefined || offset >= this.next) this.next = offset + 1n;
+  }
+
   finish(offset: bigint): void {
     this.unfinished.delete(offset);
   }
