@@ -9,11 +9,16 @@ import { repoRoot } from './stack/config.mjs';
 
 const isFull = process.argv.includes('--full');
 const jestArgs = process.argv.slice(2).filter((arg) => arg !== '--full');
-/** Integration tests that kill an app mid-batch: they run in the fault suite's lane (see below). */
-const CRASH_TESTS = [
+/**
+ * Integration tests that run in the fault suite's lane (see below): those that kill an app mid-batch, and two
+ * long ones that measure no latency, so that both lanes take about as long.
+ */
+const BESIDE_FAULTS = [
   'test/integration/projector-crash.test.ts',
   'test/integration/fan-out-crash.test.ts',
   'test/integration/poison-records.test.ts',
+  'test/integration/projections-rebuild.test.ts',
+  'test/integration/tenant-isolation.test.ts',
 ];
 
 ensureNodeModules();
@@ -33,14 +38,14 @@ try {
     const env = { ...process.env, HOOKSTREAM_LOCAL: '1', HOOKSTREAM_TEST_FULL: isFull ? '1' : '' };
     const shared = isFull ? ['unit', 'integration', 'full'] : ['unit', 'integration'];
     // The fault suite stops and starts services of throwaway stacks of its own, so it runs beside the rest
-    // (mostly waiting on timers and restarts) instead of after it: the run takes minutes less. The crash
-    // tests of the integration suite join it there, so that both lanes take about as long.
+    // (mostly waiting on timers and restarts) instead of after it: the run takes minutes less. Some
+    // integration tests join it there, so that both lanes take about as long.
     // A run given its own jest arguments (a path, a -t) keeps the two lanes to their projects.
     const rebalanced = jestArgs.length === 0;
     const [main, faults] = await Promise.all([
-      runJest(shared, env, { buffered: false }, rebalanced ? ['--testPathIgnorePatterns', ...CRASH_TESTS] : []),
+      runJest(shared, env, { buffered: false }, rebalanced ? ['--testPathIgnorePatterns', ...BESIDE_FAULTS] : []),
       rebalanced
-        ? runJest(['faults', 'integration'], env, { buffered: true }, ['--', 'test/faults/', ...CRASH_TESTS])
+        ? runJest(['faults', 'integration'], env, { buffered: true }, ['--', 'test/faults/', ...BESIDE_FAULTS])
         : runJest(['faults'], env, { buffered: true }, []),
     ]);
     exitCode = main || faults;

@@ -137,12 +137,23 @@ describe('signed delivery', () => {
 });
 
 describe('no head-of-line blocking', () => {
+  // The dead merchant is a server of its own, as on the internet: requests to one origin share its
+  // connections, so a dead path on the healthy one's server would hold them (that server's own slowness,
+  // not head-of-line blocking in the dispatcher).
+  const deadReceiver = new TestReceiver();
+  afterAll(() => deadReceiver.close());
+
   it('keeps a healthy endpoint fast beside a dead one with 100 queued deliveries on the same partition', async () => {
-    receiver.answer('/dead', 'hang');
+    deadReceiver.answer('/dead', 'hang');
+    const deadUrl = await deadReceiver.listen();
     const deadKey = await tenantKey('dead');
-    // Each dead attempt holds its slot for the whole 10 s timeout, so a healthy delivery queued behind
-    // one would arrive 10 s late at least; the 5 s bound leaves room for a loaded CI machine.
-    await endpoint(deadKey, '/dead', { timeoutMs: 10_000 });
+    // A dispatcher working the partition in order would hold each healthy delivery behind dead attempts
+    // of 10 s each; the 5 s bound leaves room for a loaded CI machine.
+    const dead = await api<{ id: string }>('POST', '/v1/endpoints', {
+      key: deadKey,
+      body: { url: `${deadUrl}/dead`, eventTypes: ['*'], timeoutMs: 10_000 },
+    });
+    expect(dead.status).toBe(201);
     const healthyKey = await tenantKey('healthy');
     await endpoint(healthyKey, '/healthy');
 

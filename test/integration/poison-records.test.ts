@@ -44,6 +44,7 @@ const consumed: { topic: string; groups: string[] }[] = [
   { topic: topics.dispatch, groups: [`${prefix}-dispatcher`] },
   ...RETRY_TIERS.map((tier) => ({ topic: topics.retry(tier), groups: [`${prefix}-retry-scheduler`] })),
   { topic: topics.endpoints, groups: [`${prefix}-fan-out-endpoints`, `${prefix}-dispatcher-endpoints`] },
+  { topic: topics.ordering, groups: [`${prefix}-sequencer`] },
 ];
 
 async function startApps(): Promise<void> {
@@ -174,8 +175,9 @@ describe('poison records', () => {
       });
     }
 
-    // Good records after the poison: an endpoint (endpoints topic), an event (events, dispatch, delivery-events),
-    // and a first attempt that fails, so the delivery goes through the 1 s retry tier before it succeeds.
+    // Good records after the poison: an endpoint (endpoints topic), an event (events, ordering, dispatch,
+    // delivery-events: the endpoint orders per key, so the sequencer numbers it), and a first attempt that
+    // fails, so the delivery goes through the 1 s retry tier before it succeeds.
     let failed = false;
     receiver.answer('/hooks', (_request, response) => {
       response.writeHead(failed ? 200 : 500).end();
@@ -183,12 +185,21 @@ describe('poison records', () => {
     });
     const created = await api<{ id: string }>('POST', '/v1/endpoints', {
       key,
-      body: { url: `${receiverUrl}/hooks`, eventTypes: ['payin.succeeded'], retrySchedule: ['1s'] },
+      body: {
+        url: `${receiverUrl}/hooks`,
+        eventTypes: ['payin.succeeded'],
+        retrySchedule: ['1s'],
+        ordering: 'per-key',
+      },
     });
     expect(created.status).toBe(201);
     const eventId = await publishEvent();
     await deliverySucceeded(deliveryIdFor(eventId, created.body.id));
     expect(receiver.on('/hooks')).toHaveLength(2);
+    // Numbered by the sequencer past the poison on the ordering topic: its first attempt and the retry.
+    expect(
+      receiver.on('/hooks').map((webhook) => (JSON.parse(webhook.body) as { sequence?: number }).sequence),
+    ).toEqual([1, 1]);
 
     const expected = consumed.flatMap(({ topic, groups }) =>
       groups.flatMap((group) =>

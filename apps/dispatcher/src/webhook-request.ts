@@ -19,9 +19,9 @@ export interface WebhookRequest {
 }
 
 /**
- * The body a merchant receives — `{ id, type, timestamp, formatVersion, data }` (with `orderingKey` and
- * `sequence` for a per-key endpoint), `data` in the
- * endpoint's format version by Avro schema resolution — serialised once, signed, and sent as is.
+ * The body a merchant receives — `{ id, type, timestamp, formatVersion, data }`, with `orderingKey` and
+ * `sequence` for a per-key endpoint; `data` in the endpoint's format version by Avro schema resolution —
+ * serialised once, signed, and sent as is.
  */
 export async function buildWebhookRequest(
   dispatch: DispatchRequested,

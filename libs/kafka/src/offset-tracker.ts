@@ -8,12 +8,12 @@ export class OffsetTracker {
 
   begin(offset: bigint): void {
     this.unfinished.add(offset);
-    if (this.next === undefined || offset >= this.next) this.next = offset + 1n;
+    this.passed(offset);
   }
 
   /**
-   * The fetch moved past `offset` without a message to process there: the end of a batch, which may be
-   * a transaction's commit marker. Committing past it keeps the lag at 0 once all is done, not 1 per marker.
+   * The fetch moved past `offset`: a message taken, or a batch's end, which may be a transaction's commit
+   * marker with no message to process. Committing past that keeps the lag at 0 once all is done, not 1 per marker.
    */
   passed(offset: bigint): void {
     if (this.next === undefined || offset >= this.next) this.next = offset + 1n;

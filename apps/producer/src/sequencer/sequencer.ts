@@ -119,10 +119,11 @@ export class Sequencer {
       const reader = this.readers.get(await codec.writerName(bytes));
       return reader && { kind: reader.kind, value: await codec.decodeAs<unknown>(bytes, reader.schema) };
     });
-    const reason = decoded.failure?.reason ?? (decoded.value ? undefined : 'not an ordering record');
-    if (reason !== undefined || !decoded.value) {
+    if (!decoded.value) {
+      // Set aside with its reason before the batch commits: the partition moves on, nothing is lost.
+      const reason = decoded.failure?.reason ?? 'not an ordering record';
       logger.warn({ partition, offset: message.offset, reason }, 'ordering record quarantined');
-      await quarantine.put(topics.ordering, message, reason ?? '', { partition, group: groupId });
+      await quarantine.put(topics.ordering, message, reason, { partition, group: groupId });
       return undefined;
     }
     const { kind, value } = decoded.value;
