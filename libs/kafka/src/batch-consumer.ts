@@ -13,9 +13,6 @@ export class BatchConsumer {
   private readonly consumer: Consumer;
   /** When the current outage of `options.outage.dependency` began. */
   private outageSince?: number;
-  /** The latest offset to commit per partition, and the commit on its way. */
-  private readonly toCommit = new Map<string, { topic: string; partition: number; offset: string }>();
-  private committing?: Promise<void>;
 
   constructor(
     private readonly options: {
@@ -66,9 +63,11 @@ export class BatchConsumer {
           await new Promise((resolve) => setTimeout(resolve, 1000));
           throw error;
         }
+        const next = (BigInt(batch.lastOffset()) + 1n).toString();
         resolveOffset(batch.lastOffset());
-        // Not awaited: the next fetch need not wait for a commit that only saves a restart some re-reading.
-        this.commitSoon(batch.topic, batch.partition, (BigInt(batch.lastOffset()) + 1n).toString());
+        await this.consumer
+          .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
+          .catch((error: unknown) => this.options.logger.debug({ err: error }, 'offset commit failed'));
         await heartbeat();
       },
     });
@@ -100,28 +99,7 @@ export class BatchConsumer {
     }
   }
 
-  async stop(): Promise<void> {
-    await this.committing;
+  stop(): Promise<void> {
     return this.consumer.disconnect();
-  }
-
-  /** Commits the partition's offset with the next commit: one at a time, each with the latest offsets. */
-  private commitSoon(topic: string, partition: number, offset: string): void {
-    this.toCommit.set(`${topic}\u0000${partition}`, { topic, partition, offset });
-    this.committing ??= this.commitPending();
-  }
-
-  private async commitPending(): Promise<void> {
-    try {
-      while (this.toCommit.size > 0) {
-        const offsets = [...this.toCommit.values()];
-        this.toCommit.clear();
-        await this.consumer
-          .commitOffsets(offsets)
-          .catch((error: unknown) => this.options.logger.debug({ err: error }, 'offset commit failed'));
-      }
-    } finally {
-      this.committing = undefined;
-    }
   }
 }
