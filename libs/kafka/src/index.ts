@@ -24,3 +24,4 @@ export * from './quarantine';
 export * from './decode-failure';
 export * from './consumer-lag';
 export * from './schema-cache';
+export * from './internal-record-decoder';

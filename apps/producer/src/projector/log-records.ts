@@ -1,8 +1,6 @@
 import {
-  type AvroSchema,
   deliveryRefOf,
   INTERNAL_RECORDS,
-  loadInternalSchema,
   type AttemptFailed,
   type DeliveryExhausted,
   type DeliveryRedriven,
@@ -11,34 +9,16 @@ import {
   type RetryScheduled,
 } from '@hookstream/contracts';
 import type { DeliveryEvent } from '@hookstream/delivery';
-import type { AvroCodec } from '@hookstream/kafka';
+import { type AvroCodec, InternalRecordDecoder } from '@hookstream/kafka';
 
 const DELIVERY_LOG_RECORDS = (Object.keys(INTERNAL_RECORDS) as InternalRecordName[]).filter(
   (name) => INTERNAL_RECORDS[name] === 'deliveryEvents',
 );
 
-/**
- * Names and decodes delivery-log records by their writer schema's record name, read with today's
- * schema: a record written under an older version of its schema (another id) is still recognised.
- */
-export class DeliveryLogDecoder {
-  private readonly byFullName: ReadonlyMap<string, { name: InternalRecordName; schema: AvroSchema }>;
-
-  constructor(private readonly codec: AvroCodec) {
-    this.byFullName = new Map(
-      DELIVERY_LOG_RECORDS.map((name) => {
-        const schema = loadInternalSchema(name);
-        return [`${String(schema.namespace)}.${String(schema.name)}`, { name, schema }];
-      }),
-    );
-  }
-
-  /** The record, or undefined for a value that is not one of ours (not Confluent-framed, or another record). */
-  async decode(value: Buffer | null): Promise<{ name: InternalRecordName; record: unknown } | undefined> {
-    if (!value || value.length < 5 || value[0] !== 0) return undefined;
-    const known = this.byFullName.get(await this.codec.writerName(value));
-    if (!known) return undefined;
-    return { name: known.name, record: await this.codec.decodeAs(value, known.schema) };
+/** Decodes the delivery log's records (see `InternalRecordDecoder`). */
+export class DeliveryLogDecoder extends InternalRecordDecoder {
+  constructor(codec: AvroCodec) {
+    super(codec, DELIVERY_LOG_RECORDS);
   }
 }
 

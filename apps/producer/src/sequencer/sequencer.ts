@@ -1,7 +1,5 @@
 import {
-  type AvroSchema,
   type DispatchRequested,
-  loadInternalSchema,
   type OrderedDeliveryFinished,
   type SequenceSkipped,
   type TopicNames,
@@ -11,6 +9,7 @@ import {
   type AvroCodec,
   BatchConsumer,
   decodeOrPoison,
+  InternalRecordDecoder,
   type Kafka,
   type KafkaMessage,
   type PublishedMessage,
@@ -52,17 +51,10 @@ export interface SequencerDeps {
 export class Sequencer {
   private readonly consumer: BatchConsumer;
   private pruneTimer?: NodeJS.Timeout;
-  private readonly readers: ReadonlyMap<string, { kind: OrderingRecord['kind']; schema: AvroSchema }>;
+  private readonly decoder: InternalRecordDecoder<'dispatch-requested' | 'ordered-delivery-finished'>;
 
   constructor(private readonly deps: SequencerDeps) {
-    this.readers = new Map(
-      (
-        [
-          ['accepted', loadInternalSchema('dispatch-requested')],
-          ['finished', loadInternalSchema('ordered-delivery-finished')],
-        ] as const
-      ).map(([kind, schema]) => [`${String(schema.namespace)}.${String(schema.name)}`, { kind, schema }]),
-    );
+    this.decoder = new InternalRecordDecoder(deps.codec, ['dispatch-requested', 'ordered-delivery-finished']);
     this.consumer = new BatchConsumer({
       kafka: deps.kafka,
       groupId: deps.groupId,
@@ -114,11 +106,8 @@ export class Sequencer {
   }
 
   private async decode(message: KafkaMessage, partition: number): Promise<OrderingRecord | undefined> {
-    const { codec, quarantine, topics, groupId, logger } = this.deps;
-    const decoded = await decodeOrPoison(message.value, async (bytes) => {
-      const reader = this.readers.get(await codec.writerName(bytes));
-      return reader && { kind: reader.kind, value: await codec.decodeAs<unknown>(bytes, reader.schema) };
-    });
+    const { quarantine, topics, groupId, logger } = this.deps;
+    const decoded = await decodeOrPoison(message.value, (bytes) => this.decoder.decode(bytes));
     if (!decoded.value) {
       // Set aside with its reason before the batch commits: the partition moves on, nothing is lost.
       const reason = decoded.failure?.reason ?? 'not an ordering record';
@@ -126,10 +115,10 @@ export class Sequencer {
       await quarantine.put(topics.ordering, message, reason, { partition, group: groupId });
       return undefined;
     }
-    const { kind, value } = decoded.value;
-    return kind === 'finished'
-      ? { kind, finished: value as OrderedDeliveryFinished }
-      : { kind, dispatch: value as DispatchRequested };
+    const { name, record } = decoded.value;
+    return name === 'ordered-delivery-finished'
+      ? { kind: 'finished', finished: record as OrderedDeliveryFinished }
+      : { kind: 'accepted', dispatch: record as DispatchRequested };
   }
 
   /** The state of every key the batch touches, locked until the commit (another sequencer mid-rebalance waits). */
