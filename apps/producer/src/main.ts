@@ -91,9 +91,12 @@ void runApp({
       projector: `${config.kafka.topicPrefix}-projector`,
       sequencer: `${config.kafka.topicPrefix}-sequencer`,
     };
+    const fanOutPublisher = new Publisher(kafka);
+    await fanOutPublisher.connect();
     const fanOut = new FanOut({
       kafka,
       admin,
+      publisher: fanOutPublisher,
       codec,
       schemas,
       catalogue,
@@ -264,6 +267,7 @@ void runApp({
         () => endpointHealth.stop(),
         () => formatDeprecationNotifier.stop(),
         () => fanOut.stop(),
+        () => fanOutPublisher.disconnect(),
         () => sequencer.stop(),
         () => projector.stop(),
         () => endpointDisabled.stop(),

@@ -3,6 +3,14 @@ import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { restartedAfterAnyCrash } from './group-consumer';
 
+type EndOffsets = { partition: number; high: string }[];
+
+interface EndsRequest {
+  readonly sentAt: number;
+  readonly ends: Promise<EndOffsets>;
+  isAnswered: boolean;
+}
+
 export interface CompactedFeedOptions {
   readonly kafka: Kafka;
   readonly admin: Admin;
@@ -23,8 +31,9 @@ export class CompactedFeed {
   private readonly groupId: string;
   private readonly positions = new Map<number, bigint>();
   private readonly waiters = new Set<() => void>();
-  private pendingEnds?: Promise<{ partition: number; high: string }[]>;
-  private nextEnds?: Promise<{ partition: number; high: string }[]>;
+  /** The newest request for the topic's end offsets. */
+  private latestEnds?: EndsRequest;
+  private nextEnds?: Promise<EndOffsets>;
 
   constructor(private readonly options: CompactedFeedOptions) {
     this.groupId = `${options.name}-${randomUUID()}`;
@@ -48,7 +57,7 @@ export class CompactedFeed {
         for (const wake of this.waiters) wake();
       },
     });
-    await this.waitUntilCurrent(120_000);
+    await this.waitUntilCurrent({ timeoutMs: 120_000 });
   }
 
   async stop(): Promise<void> {
@@ -58,34 +67,47 @@ export class CompactedFeed {
   }
 
   /**
-   * The topic's end offsets, as of a request sent after this call: one already on its way may have left
-   * before what the caller must see was written. Callers that arrive meanwhile share the next request.
+   * The topic's end offsets, as of a request sent after `since` (a later millisecond: within one, the order is
+   * unknown): the newest request when it was sent late enough, on its way or answered, else one sent after it.
+   * Callers share requests.
    */
-  private endOffsets(): Promise<{ partition: number; high: string }[]> {
-    if (!this.pendingEnds) return (this.pendingEnds = this.fetchEnds());
-    if (!this.nextEnds) {
-      this.nextEnds = this.pendingEnds
-        .catch(() => undefined)
-        .then(() => {
-          this.nextEnds = undefined;
-          return (this.pendingEnds = this.fetchEnds());
-        });
-    }
+  private endOffsets(since: number): Promise<EndOffsets> {
+    const latest = this.latestEnds;
+    if (latest && latest.sentAt > since) return latest.ends;
+    if (!latest || latest.isAnswered) return this.requestEnds().ends;
+    this.nextEnds ??= latest.ends
+      .catch(() => undefined)
+      .then(() => {
+        this.nextEnds = undefined;
+        return this.requestEnds().ends;
+      });
     return this.nextEnds;
   }
 
-  private fetchEnds(): Promise<{ partition: number; high: string }[]> {
-    const request: Promise<{ partition: number; high: string }[]> = this.options.admin
-      .fetchTopicOffsets(this.options.topic)
-      .finally(() => {
-        if (this.pendingEnds === request) this.pendingEnds = undefined;
-      });
+  private requestEnds(): EndsRequest {
+    const request: EndsRequest = {
+      sentAt: Date.now(),
+      isAnswered: false,
+      ends: this.options.admin.fetchTopicOffsets(this.options.topic),
+    };
+    request.ends.then(
+      () => (request.isAnswered = true),
+      // A failed request is never reused.
+      () => {
+        if (this.latestEnds === request) this.latestEnds = undefined;
+      },
+    );
+    this.latestEnds = request;
     return request;
   }
 
-  /** Resolves once every record written before this call has been applied. */
-  async waitUntilCurrent(timeoutMs = 10_000): Promise<void> {
-    const ends = await this.endOffsets();
+  /**
+   * Resolves once every record written before `since` (by default, this call) has been applied. A caller
+   * that read something at `since` knows then that every change written before it is applied too.
+   */
+  async waitUntilCurrent(options: { since?: number; timeoutMs?: number } = {}): Promise<void> {
+    const { since = Date.now(), timeoutMs = 10_000 } = options;
+    const ends = await this.endOffsets(since);
     const isCurrent = () =>
       ends.every((end) => BigInt(end.high) === 0n || (this.positions.get(end.partition) ?? 0n) >= BigInt(end.high));
     if (isCurrent()) return;

@@ -10,7 +10,7 @@ export * from './send-chunks';
 export * from './readiness';
 export * from './schema-registry';
 export * from './topic-admin';
-export * from './transactional-batches';
+export * from './publishing-consumer';
 export * from './registered-schemas';
 export * from './concurrent-consumer';
 export * from './offset-tracker';

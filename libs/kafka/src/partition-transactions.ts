@@ -53,7 +53,10 @@ export class PartitionTransactions {
       beforeCommit?.();
       await transaction.commit();
     } catch (error) {
-      this.logger.warn({ err: error, ...consumed }, 'transaction failed; the batch will be consumed again');
+      this.logger.warn(
+        { err: error, ...consumed },
+        'transaction failed and aborted; its records will be written again',
+      );
       await transaction.abort().catch(() => undefined);
       const failed = this.producers.get(key);
       this.producers.delete(key);

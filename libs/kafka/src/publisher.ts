@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { PublishTimeoutError } from './publish-timeout';
-import { MAX_SEND_BYTES, recordBytes, sendChunks } from './send-chunks';
+import { MAX_SEND_BYTES, recordBytes, sendChunks, type TopicRecord } from './send-chunks';
 
 /** A record to publish; headers carry markers that are not part of the value's schema. */
 export interface PublishedMessage {
@@ -10,8 +10,7 @@ export interface PublishedMessage {
 }
 
 interface Pending {
-  readonly topic: string;
-  readonly messages: readonly PublishedMessage[];
+  readonly records: readonly TopicRecord[];
   readonly bytes: number;
   /** The request carrying these records, once one is sent. */
   sending?: Promise<void>;
@@ -54,13 +53,17 @@ export class Publisher {
   }
 
   publish(topic: string, messages: readonly PublishedMessage[]): Promise<void> {
+    return this.publishRecords(messages.map((message) => ({ topic, message: { ...message } })));
+  }
+
+  /** Records for any topics, acknowledged together. */
+  publishRecords(records: readonly TopicRecord[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const bytes = messages.reduce((sum, message) => sum + recordBytes(message), 0);
+      const bytes = records.reduce((sum, record) => sum + recordBytes(record.message), 0);
       const { timeoutMs } = this.options;
       const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.expire(pending, timeoutMs), timeoutMs);
       const pending: Pending = {
-        topic,
-        messages,
+        records,
         bytes,
         resolve: () => {
           clearTimeout(timer);
@@ -95,9 +98,7 @@ export class Publisher {
           batch.push(next);
           bytes += next.bytes;
         }
-        const records = batch.flatMap((pending) =>
-          pending.messages.map((message) => ({ topic: pending.topic, message: { ...message } })),
-        );
+        const records = batch.flatMap((pending) => pending.records);
         // One request unless a single publish is larger than a request may be.
         const sending = (async () => {
           for (const topicMessages of sendChunks(records)) await this.producer.sendBatch({ acks: -1, topicMessages });

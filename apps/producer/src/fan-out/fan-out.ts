@@ -15,10 +15,11 @@ import {
   type Kafka,
   type KafkaMessage,
   type OutgoingRecord,
+  type Publisher,
+  PublishingConsumer,
   quarantineRecord,
   type QuarantineWriter,
   type RegisteredSchemas,
-  TransactionalBatchConsumer,
 } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
 import { dispatchDestination, firstDeliveryRecords } from './first-delivery-records';
@@ -33,24 +34,27 @@ export interface FanOutOptions {
   readonly catalogue: EventCatalogue;
   readonly topics: TopicNames;
   readonly groupId: string;
+  /** Its own: an ingest's answer never waits behind a fan-out's records. */
+  readonly publisher: Publisher;
   /** Partitions fanned out at once. */
   readonly concurrency: number;
   readonly logger: Logger;
   /** Sets aside endpoint records that can never be decoded (the endpoints feed commits no offsets). */
   readonly quarantine: QuarantineWriter;
-  /** Test hook (local mode only): dies between sending a batch's records and committing them. */
+  /** Test hook (local mode only): dies between publishing a slice's records and committing its offset. */
   readonly crashBeforeCommit?: boolean;
 }
 
 /**
- * Turns each event into one delivery per subscribed endpoint: `DeliveryScheduled` on the delivery
- * log and a dispatch request keyed by endpoint, committed with the consumed offsets in one Kafka
- * transaction. Endpoints come from the compacted endpoints topic, held in memory.
+ * Turns each event into one delivery per subscribed endpoint: `DeliveryScheduled` on the delivery log and a
+ * dispatch request keyed by endpoint, published before the consumed offset moves past the event. A restart
+ * may fan an event out again: the delivery id is derived from the event and the endpoint, and every reader
+ * dedupes on it. Endpoints come from the compacted endpoints topic, held in memory.
  */
 export class FanOut {
   private readonly directory = new EndpointDirectory<DirectoryEntry>();
   private readonly feed: CompactedFeed;
-  private readonly consumer: TransactionalBatchConsumer;
+  private readonly consumer: PublishingConsumer;
 
   constructor(private readonly options: FanOutOptions) {
     this.feed = new CompactedFeed({
@@ -82,15 +86,17 @@ export class FanOut {
         });
       },
     });
-    this.consumer = new TransactionalBatchConsumer({
+    this.consumer = new PublishingConsumer({
       kafka: options.kafka,
       groupId: options.groupId,
       topic: options.topics.events,
-      transactionalIdPrefix: options.groupId,
+      publisher: options.publisher,
       partitionsConsumedConcurrently: options.concurrency,
       logger: options.logger,
-      handle: (messages, partition) => this.fanOut(messages, partition),
-      beforeCommit: options.crashBeforeCommit ? () => process.kill(process.pid, 'SIGKILL') : undefined,
+      // The endpoints' end offsets are asked for as the events come, while earlier slices are still published.
+      onTaken: (_partition, takenAt) => void this.feed.waitUntilCurrent({ since: takenAt }).catch(() => undefined),
+      handle: (messages, partition, takenAt) => this.fanOut(messages, partition, takenAt),
+      afterPublish: options.crashBeforeCommit ? () => process.kill(process.pid, 'SIGKILL') : undefined,
     });
   }
 
@@ -104,9 +110,13 @@ export class FanOut {
     await this.feed.stop();
   }
 
-  private async fanOut(messages: readonly KafkaMessage[], partition: number): Promise<OutgoingRecord[]> {
-    // Endpoint changes acknowledged before these events were written are applied before they fan out.
-    await this.feed.waitUntilCurrent();
+  private async fanOut(
+    messages: readonly KafkaMessage[],
+    partition: number,
+    takenAt: number,
+  ): Promise<OutgoingRecord[]> {
+    // Endpoint changes acknowledged before these events were written (so before they were fetched) apply to them.
+    await this.feed.waitUntilCurrent({ since: takenAt });
     const { codec, schemas, topics, catalogue } = this.options;
     const records: OutgoingRecord[] = [];
     for (const message of messages) {
@@ -115,7 +125,7 @@ export class FanOut {
       if (isTestEventRecord(message.headers)) continue;
       const decoded = await decodeOrPoison(message.value, (bytes) => codec.decode<EventEnvelope>(bytes));
       if (decoded.failure) {
-        // Written in this slice's transaction, with the offsets: quarantined once, and the partition moves on.
+        // Published with the slice's records, before its offset moves on: the partition moves on past it.
         const source = { partition, group: this.options.groupId };
         records.push(quarantineRecord(topics.quarantine, topics.events, message, decoded.failure.reason, source));
         continue;
