@@ -6,9 +6,9 @@ import { restartedAfterAnyCrash } from './group-consumer';
 type EndOffsets = { partition: number; high: string }[];
 
 interface EndsRequest {
+  /** `performance.now()`: finer than a millisecond, so a request sent after a caller's `since` compares later. */
   readonly sentAt: number;
   readonly ends: Promise<EndOffsets>;
-  isAnswered: boolean;
 }
 
 export interface CompactedFeedOptions {
@@ -67,46 +67,39 @@ export class CompactedFeed {
   }
 
   /**
-   * The topic's end offsets, as of a request sent after `since` (a later millisecond: within one, the order is
-   * unknown): the newest request when it was sent late enough, on its way or answered, else one sent after it.
-   * Callers share requests.
+   * The topic's end offsets, as of a request sent after `since`: the newest request when it was, on its way or
+   * answered; else one sent once the callers of this turn of the event loop have asked (a fetch's batches are
+   * taken in one turn), without waiting for requests on their way.
    */
   private endOffsets(since: number): Promise<EndOffsets> {
     const latest = this.latestEnds;
     if (latest && latest.sentAt > since) return latest.ends;
-    if (!latest || latest.isAnswered) return this.requestEnds().ends;
-    this.nextEnds ??= latest.ends
-      .catch(() => undefined)
-      .then(() => {
-        this.nextEnds = undefined;
-        return this.requestEnds().ends;
-      });
+    this.nextEnds ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.nextEnds = undefined;
+      return this.requestEnds().ends;
+    });
     return this.nextEnds;
   }
 
   private requestEnds(): EndsRequest {
     const request: EndsRequest = {
-      sentAt: Date.now(),
-      isAnswered: false,
+      sentAt: performance.now(),
       ends: this.options.admin.fetchTopicOffsets(this.options.topic),
     };
-    request.ends.then(
-      () => (request.isAnswered = true),
-      // A failed request is never reused.
-      () => {
-        if (this.latestEnds === request) this.latestEnds = undefined;
-      },
-    );
+    // A failed request is never reused.
+    request.ends.catch(() => {
+      if (this.latestEnds === request) this.latestEnds = undefined;
+    });
     this.latestEnds = request;
     return request;
   }
 
   /**
-   * Resolves once every record written before `since` (by default, this call) has been applied. A caller
-   * that read something at `since` knows then that every change written before it is applied too.
+   * Resolves once every record written before `since` (`performance.now()`; by default, this call) has been
+   * applied. A caller that read something at `since` knows then that every change written before it is applied.
    */
   async waitUntilCurrent(options: { since?: number; timeoutMs?: number } = {}): Promise<void> {
-    const { since = Date.now(), timeoutMs = 10_000 } = options;
+    const { since = performance.now(), timeoutMs = 10_000 } = options;
     const ends = await this.endOffsets(since);
     const isCurrent = () =>
       ends.every((end) => BigInt(end.high) === 0n || (this.positions.get(end.partition) ?? 0n) >= BigInt(end.high));

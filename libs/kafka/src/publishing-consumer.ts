@@ -14,8 +14,8 @@ export interface PublishingConsumerOptions {
   readonly logger: Logger;
   /**
    * Turns consumed messages into records, the same records each time it is given the same messages: a
-   * restart may give it some again, and the records' own ids make the copies harmless. `takenAt` is when
-   * the newest of them was fetched. Throwing tries the same messages again, after a pause.
+   * restart may give it some again, and the records' own ids make the copies harmless. `takenAt`
+   * (`performance.now()`) is when the newest of them was fetched. Throwing tries them again, after a pause.
    */
   handle(messages: readonly KafkaMessage[], partition: number, takenAt: number): Promise<readonly OutgoingRecord[]>;
   /** Called as a batch is taken from the fetch, with the `takenAt` its handling will get: start here what it waits on. */
@@ -95,7 +95,7 @@ export class PublishingConsumer {
   private async take({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale()) return;
     const backlog = this.backlogFor(batch.partition);
-    const takenAt = Date.now();
+    const takenAt = performance.now();
     backlog.add(batch.messages, BigInt(batch.lastOffset()), takenAt);
     this.options.onTaken?.(batch.partition, takenAt);
     // Moves the fetch position on; what is committed is what was published.
