@@ -112,22 +112,22 @@ export class PublishingConsumer {
   }
 
   private backlogFor(partition: number): PartitionBacklog {
-    let backlog = this.backlogs.get(partition);
-    if (!backlog) {
-      const { topic, logger, publisher } = this.options;
-      backlog = new PartitionBacklog({
-        sliceSize: this.sliceSize,
-        work: async (slice, nextOffset, takenAt) => {
-          const records = await this.options.handle(slice, partition, takenAt);
-          await publisher.publishRecords(records);
-          this.options.afterPublish?.(partition);
-          this.done.set(partition, nextOffset);
-        },
-        onFailure: (error, backoffMs) =>
-          logger.warn({ err: error, topic, partition, backoffMs }, 'slice failed; trying it again'),
-      });
-      this.backlogs.set(partition, backlog);
-    }
+    const existing = this.backlogs.get(partition);
+    if (existing) return existing;
+    const { topic, logger, publisher } = this.options;
+    const backlog: PartitionBacklog = new PartitionBacklog({
+      sliceSize: this.sliceSize,
+      work: async (slice, nextOffset, takenAt) => {
+        const records = await this.options.handle(slice, partition, takenAt);
+        await publisher.publishRecords(records);
+        this.options.afterPublish?.(partition);
+        // A partition taken away meanwhile is committed by its new owner, who may be past this already.
+        if (this.backlogs.get(partition) === backlog) this.done.set(partition, nextOffset);
+      },
+      onFailure: (error, backoffMs) =>
+        logger.warn({ err: error, topic, partition, backoffMs }, 'slice failed; trying it again'),
+    });
+    this.backlogs.set(partition, backlog);
     return backlog;
   }
 
