@@ -19,6 +19,7 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+      testEnvironment: '<rootDir>/test/support/integration-environment.ts',
       slowTestThreshold: 30,
     },
     {
@@ -26,12 +27,14 @@ module.exports = {
       displayName: 'full',
       testMatch: ['<rootDir>/test/full/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+      testEnvironment: '<rootDir>/test/support/integration-environment.ts',
     },
     {
       ...shared,
       displayName: 'faults',
       testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
+      testEnvironment: '<rootDir>/test/support/integration-environment.ts',
     },
   ],
 };

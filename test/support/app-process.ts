@@ -17,11 +17,15 @@ export interface RunningApp {
   stop(): Promise<number | NodeJS.Signals | null>;
 }
 
+/** Filled in by the integration environment (integration-environment.ts), which kills what is left running. */
+const startedApps = (globalThis as { __hookstreamStartedApps?: Set<ChildProcess> }).__hookstreamStartedApps;
+
 /** Starts a built app (dist/) as its own process, as `npm start` does. */
 export function startApp(name: AppName, env: NodeJS.ProcessEnv): RunningApp {
   const entry = join(repoRoot, `dist/apps/${name}/src/main.js`);
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
   const child = spawn(process.execPath, [entry], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  startedApps?.add(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
