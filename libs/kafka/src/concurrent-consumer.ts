@@ -1,6 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { groupConsumer } from './group-consumer';
+import { OffsetCommitter } from './offset-committer';
 import { OffsetTracker } from './offset-tracker';
 
 export interface ConcurrentConsumerOptions {
@@ -32,7 +33,7 @@ export interface ConcurrentConsumerOptions {
 export class ConcurrentConsumer {
   private readonly consumer: Consumer;
   private readonly trackers = new Map<number, OffsetTracker>();
-  private readonly committed = new Map<number, bigint>();
+  private readonly committer: OffsetCommitter;
   private buffered = 0;
   private readonly capacityWaiters: (() => void)[] = [];
   private commitTimer?: NodeJS.Timeout;
@@ -40,6 +41,7 @@ export class ConcurrentConsumer {
 
   constructor(private readonly options: ConcurrentConsumerOptions) {
     this.consumer = groupConsumer(options.kafka, options.groupId);
+    this.committer = new OffsetCommitter(this.consumer, options.topic, options.logger);
   }
 
   get inFlight(): number {
@@ -55,7 +57,7 @@ export class ConcurrentConsumer {
       for (const partition of this.trackers.keys()) {
         if (!assigned.has(partition)) {
           this.trackers.delete(partition);
-          this.committed.delete(partition);
+          this.committer.forget(partition);
         }
       }
     });
@@ -137,19 +139,8 @@ export class ConcurrentConsumer {
     }
   }
 
-  private async commit(): Promise<void> {
-    const offsets = [];
-    for (const [partition, tracker] of this.trackers) {
-      const offset = tracker.committable();
-      if (offset === undefined || offset === this.committed.get(partition)) continue;
-      offsets.push({ topic: this.options.topic, partition, offset: offset.toString() });
-    }
-    if (offsets.length === 0) return;
-    try {
-      await this.consumer.commitOffsets(offsets);
-      for (const { partition, offset } of offsets) this.committed.set(partition, BigInt(offset));
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'offset commit failed; will retry');
-    }
+  private commit(): Promise<void> {
+    const offsets = [...this.trackers].map(([partition, tracker]) => [partition, tracker.committable()] as const);
+    return this.committer.commit(offsets);
   }
 }

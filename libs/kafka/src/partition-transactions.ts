@@ -53,10 +53,7 @@ export class PartitionTransactions {
       beforeCommit?.();
       await transaction.commit();
     } catch (error) {
-      this.logger.warn(
-        { err: error, ...consumed },
-        'transaction failed and aborted; its records will be written again',
-      );
+      this.logger.warn({ err: error, ...consumed }, 'transaction failed; the batch will be consumed again');
       await transaction.abort().catch(() => undefined);
       const failed = this.producers.get(key);
       this.producers.delete(key);

@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { groupConsumer } from './group-consumer';
+import { OffsetCommitter } from './offset-committer';
 import { PartitionBacklog } from './partition-backlog';
 import type { OutgoingRecord } from './partition-transactions';
 import type { Publisher } from './publisher';
@@ -52,11 +53,12 @@ export class PublishingConsumer {
   private readonly backlogs = new Map<number, PartitionBacklog>();
   /** Per partition, the offset to resume from: everything before it is published. */
   private readonly done = new Map<number, bigint>();
-  private readonly committed = new Map<number, bigint>();
+  private readonly committer: OffsetCommitter;
   private commitTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: PublishingConsumerOptions) {
     this.consumer = groupConsumer(options.kafka, options.groupId);
+    this.committer = new OffsetCommitter(this.consumer, options.topic, options.logger);
   }
 
   async start(): Promise<void> {
@@ -69,7 +71,7 @@ export class PublishingConsumer {
         if (assigned.has(partition)) continue;
         this.backlogs.delete(partition);
         this.done.delete(partition);
-        this.committed.delete(partition);
+        this.committer.forget(partition);
         void backlog.abandon();
       }
     });
@@ -79,7 +81,7 @@ export class PublishingConsumer {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.take(payload),
     });
-    this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs ?? 500);
+    this.commitTimer = setInterval(() => void this.committer.commit(this.done), this.options.commitIntervalMs ?? 500);
   }
 
   /** Stops fetching, lets each partition finish the slice it is on, commits (what is queued is read again later). */
@@ -88,7 +90,7 @@ export class PublishingConsumer {
     await this.consumer.stop();
     await Promise.all([...this.backlogs.values()].map((backlog) => backlog.abandon()));
     this.backlogs.clear();
-    await this.commit();
+    await this.committer.commit(this.done);
     await this.consumer.disconnect();
   }
 
@@ -129,20 +131,5 @@ export class PublishingConsumer {
     });
     this.backlogs.set(partition, backlog);
     return backlog;
-  }
-
-  private async commit(): Promise<void> {
-    const offsets = [];
-    for (const [partition, offset] of this.done) {
-      if (offset === this.committed.get(partition)) continue;
-      offsets.push({ topic: this.options.topic, partition, offset: offset.toString() });
-    }
-    if (offsets.length === 0) return;
-    try {
-      await this.consumer.commitOffsets(offsets);
-      for (const { partition, offset } of offsets) this.committed.set(partition, BigInt(offset));
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'offset commit failed; will retry');
-    }
   }
 }
