@@ -31,11 +31,11 @@ const schema = runtimeSettingsSchema
     PORT: envPort(3000),
     GRPC_PORT: envPort(50051),
     DATABASE_URL: z.string().default('postgres://hookstream:hookstream@127.0.0.1:5432/hookstream'),
-    /** Test hook, honoured in local mode only: die between a fan-out batch's send and its commit. */
+    /** Test hook, honoured in local mode only: die between publishing a fan-out slice and committing its offset. */
     HOOKSTREAM_TEST_CRASH_FAN_OUT: envFlag,
     /**
-     * Partitions the fan-out works on at once, each with its own transactional producer: a transaction is a
-     * few broker round trips, so partitions taken in turn would queue behind each other's.
+     * Partitions whose fetched events the fan-out takes at once. Each partition then fans out on its own; a
+     * partition with a full backlog holds its fetch, and with 1 the others' batches would wait to be taken.
      */
     FAN_OUT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(12),
     /** Partitions the projector writes at once, each batch in its own transaction. */

@@ -1,7 +1,8 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { groupConsumer } from './group-consumer';
-import { type OutgoingRecord, PartitionTransactions } from './partition-transactions';
+import { PartitionTransactions } from './partition-transactions';
+import type { OutgoingRecord } from './send-chunks';
 
 export interface DelayedRecordsOptions {
   readonly kafka: Kafka;

@@ -1,6 +1,6 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { sendChunks } from './send-chunks';
+import { type OutgoingRecord, sendChunks } from './send-chunks';
 
 /**
  * A partition's next transaction often begins while the coordinator is still completing the last one, and
@@ -10,11 +10,6 @@ import { sendChunks } from './send-chunks';
  * that is really away stays about the same (some 20 s).
  */
 const TRANSACTION_RETRY = { initialRetryTime: 20, retries: 10 };
-
-export interface OutgoingRecord {
-  readonly topic: string;
-  readonly message: Message;
-}
 
 /**
  * Consume → produce with exactly-once effects: records and the consumed offset committed in one Kafka

@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { PublishTimeoutError } from './publish-timeout';
-import { MAX_SEND_BYTES, recordBytes, sendChunks, type TopicRecord } from './send-chunks';
+import { MAX_SEND_BYTES, type OutgoingRecord, recordBytes, sendChunks } from './send-chunks';
 
 /** A record to publish; headers carry markers that are not part of the value's schema. */
 export interface PublishedMessage {
@@ -10,7 +10,7 @@ export interface PublishedMessage {
 }
 
 interface Pending {
-  readonly records: readonly TopicRecord[];
+  readonly records: readonly OutgoingRecord[];
   readonly bytes: number;
   /** The request carrying these records, once one is sent. */
   sending?: Promise<void>;
@@ -57,7 +57,7 @@ export class Publisher {
   }
 
   /** Records for any topics, acknowledged together. */
-  publishRecords(records: readonly TopicRecord[]): Promise<void> {
+  publishRecords(records: readonly OutgoingRecord[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const bytes = records.reduce((sum, record) => sum + recordBytes(record.message), 0);
       const { timeoutMs } = this.options;

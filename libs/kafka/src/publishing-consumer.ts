@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { groupConsumer } from './group-consumer';
 import { OffsetCommitter } from './offset-committer';
 import { PartitionBacklog } from './partition-backlog';
-import type { OutgoingRecord } from './partition-transactions';
+import type { OutgoingRecord } from './send-chunks';
 import type { Publisher } from './publisher';
 
 export interface PublishingConsumerOptions {

@@ -1,5 +1,5 @@
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
-import type { OutgoingRecord } from './partition-transactions';
+import type { OutgoingRecord } from './send-chunks';
 
 /** Where a quarantined record was consumed: its partition, and the consumer group that set it aside. */
 export interface QuarantineSource {

@@ -10,7 +10,8 @@ export const MAX_SEND_BYTES = 512 * 1024;
 /** Per-record overhead in a batch (lengths, offsets, timestamps, headers' framing), rounded up. */
 const RECORD_OVERHEAD_BYTES = 64;
 
-export interface TopicRecord {
+/** A record for a topic, as the publisher and a consumer's transaction write it. */
+export interface OutgoingRecord {
   readonly topic: string;
   readonly message: Message;
 }
@@ -31,7 +32,7 @@ export function recordBytes(message: Message): number {
  * order, each grouped by topic as kafkajs's `sendBatch` takes them.
  */
 export function sendChunks(
-  records: readonly TopicRecord[],
+  records: readonly OutgoingRecord[],
   maxBytes = MAX_SEND_BYTES,
 ): { topic: string; messages: Message[] }[][] {
   const chunks: { topic: string; messages: Message[] }[][] = [];
