@@ -145,11 +145,11 @@ export class DispatchWorker {
     const { orderingKey, sequence } = dispatch;
     if (!orderingKey || sequence === null || sequence === undefined) return undefined;
     const finished: OrderedDeliveryFinished = {
-      ...deliveryRefOf(dispatch),
       orderingKey,
       sequence,
       outcome,
       finishedAt: Date.now(),
+      ...deliveryRefOf(dispatch),
     };
     const { codec, schemas } = this.deps;
     return codec
@@ -191,7 +191,6 @@ export class DispatchWorker {
     );
 
     const attempt: AttemptSucceeded = {
-      ...deliveryRefOf(dispatch),
       attempt: dispatch.attempt,
       formatVersion: dispatch.formatVersion,
       attemptedAt,
@@ -203,6 +202,7 @@ export class DispatchWorker {
       secretFingerprints: request.secretFingerprints,
       signedContentSha256: request.signedContentSha256,
       webhookTimestamp: request.webhookTimestamp,
+      ...deliveryRefOf(dispatch),
     };
     const deliveryLog: { key: string; value: Buffer }[] = [];
     const writes: Promise<void>[] = [];
@@ -215,15 +215,15 @@ export class DispatchWorker {
       deliveryLog.push({
         key: dispatch.endpointId,
         value: await encode('circuit-opened', {
-          ...ref,
           consecutiveFailures: circuit.consecutiveFailures,
           openedAt: Date.now(),
+          ...ref,
         }),
       });
     } else if (circuit.transition === 'closed') {
       deliveryLog.push({
         key: dispatch.endpointId,
-        value: await encode('circuit-closed', { ...ref, closedAt: Date.now() }),
+        value: await encode('circuit-closed', { closedAt: Date.now(), ...ref }),
       });
     }
 
@@ -231,13 +231,13 @@ export class DispatchWorker {
     if (outcome.ok) {
       deliveryLog.push({ key: dispatch.deliveryId, value: await encode('attempt-succeeded', attempt) });
     } else {
-      const failed: AttemptFailed = { ...attempt, errorClass: outcome.errorClass, error: outcome.error };
+      const failed: AttemptFailed = { errorClass: outcome.errorClass, error: outcome.error, ...attempt };
       deliveryLog.push({ key: dispatch.deliveryId, value: await encode('attempt-failed', failed) });
       const exhausted = async (): Promise<{ key: string; value: Buffer }> => {
         const record: DeliveryExhausted = {
-          ...deliveryRefOf(dispatch),
           attempts: dispatch.attempt,
           exhaustedAt: Date.now(),
+          ...deliveryRefOf(dispatch),
         };
         return { key: dispatch.deliveryId, value: await encode('delivery-exhausted', record) };
       };
@@ -246,7 +246,7 @@ export class DispatchWorker {
         deliveryLog.push(
           {
             key: dispatch.endpointId,
-            value: await encode('endpoint-disabled', { ...ref, reason: '410 Gone', disabledAt: Date.now() }),
+            value: await encode('endpoint-disabled', { reason: '410 Gone', disabledAt: Date.now(), ...ref }),
           },
           await exhausted(),
         );
@@ -268,15 +268,14 @@ export class DispatchWorker {
           const [firstTier, ...remainingTiers] = decision.tiers;
           if (!firstTier) throw new Error('a retry without a tier');
           const scheduled: RetryScheduled = {
-            ...deliveryRefOf(dispatch),
             attempt: decision.attempt,
             dueAt: decision.dueAt,
             tiers: [...decision.tiers],
             scheduledAt: Date.now(),
+            ...deliveryRefOf(dispatch),
           };
           deliveryLog.push({ key: dispatch.deliveryId, value: await encode('retry-scheduled', scheduled) });
           const retry: RetryRequested = {
-            ...deliveryRefOf(dispatch),
             formatVersion: dispatch.formatVersion,
             attempt: decision.attempt,
             event: dispatch.event,
@@ -285,6 +284,7 @@ export class DispatchWorker {
             isTest: dispatch.isTest,
             orderingKey: dispatch.orderingKey ?? null,
             sequence: dispatch.sequence ?? null,
+            ...deliveryRefOf(dispatch),
           };
           writes.push(
             this.deps.publisher.publish(topics.retry(firstTier), [
@@ -311,7 +311,7 @@ export class DispatchWorker {
       outcome: delivery,
     };
     if (outcome.ok) this.deps.logger.debug(line, 'attempt succeeded');
-    else this.deps.logger.info({ ...line, errorClass: outcome.errorClass }, 'attempt failed');
+    else this.deps.logger.info({ errorClass: outcome.errorClass, ...line }, 'attempt failed');
   }
 
   dispose(): void {

@@ -88,14 +88,15 @@ export class HttpSender {
       const statusCode = response.statusCode;
       const resolvedIp = isIP(host) ? host : (this.resolved.get(host) ?? null);
       const base = { latencyMs: latency(), resolvedIp, statusCode, responseBody };
-      if (statusCode >= 200 && statusCode < 300) return { ...base, ok: true };
+      // Spread last: fields after a spread cost a hidden class per object (see deliveryRefOf).
+      if (statusCode >= 200 && statusCode < 300) return { ok: true, ...base };
       return {
-        ...base,
         ok: false,
         errorClass: 'non_2xx',
         error: `HTTP ${statusCode}`,
         retryAfterSeconds:
           statusCode === 429 || statusCode === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined,
+        ...base,
       };
     } catch (error) {
       const resolvedIp = isIP(host) ? host : (this.resolved.get(host) ?? null);

@@ -15,7 +15,6 @@ export function nextHop(retry: RetryRequested, now: number): NextHop {
     return {
       kind: 'dispatch',
       record: {
-        ...deliveryRefOf(retry),
         formatVersion: retry.formatVersion,
         attempt: retry.attempt,
         event: retry.event,
@@ -23,6 +22,7 @@ export function nextHop(retry: RetryRequested, now: number): NextHop {
         isTest: retry.isTest,
         orderingKey: retry.orderingKey ?? null,
         sequence: retry.sequence ?? null,
+        ...deliveryRefOf(retry),
       },
     };
   }

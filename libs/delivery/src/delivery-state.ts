@@ -92,7 +92,6 @@ export function evolve(state: DeliveryState, event: DeliveryEvent): DeliveryStat
   const current: Known =
     state.status === 'unknown'
       ? {
-          ...facts(event),
           status: 'pending',
           formatVersion: null,
           schemaId: null,
@@ -102,6 +101,8 @@ export function evolve(state: DeliveryState, event: DeliveryEvent): DeliveryStat
           nextAttemptAt: null,
           createdAt: at,
           updatedAt: at,
+          // Last: fields new to a spread object after it cost a hidden class per object on our Node (V8 11.3).
+          ...facts(event),
         }
       : state;
   const isFinal = current.status === 'succeeded' || current.status === 'exhausted';
@@ -168,6 +169,6 @@ export function decide(command: DeliveryCommand, state: DeliveryState): Delivery
     case 'RetryNow':
       if (state.status === 'pending')
         throw new DeliveryCommandRefused('in-progress', 'the delivery has not been attempted yet');
-      return [{ type: 'DeliveryRedriven', ...facts(state), redrivenAt: command.now }];
+      return [{ type: 'DeliveryRedriven', redrivenAt: command.now, ...facts(state) }];
   }
 }

@@ -47,13 +47,14 @@ export function firstDeliveryRecords(input: {
   const orderingKey = endpoint.ordering === 'per-key' && !isTest ? orderingKeyOf(envelope.type, envelope.data) : null;
   return {
     deliveryId,
+    // `common` last: fields after a spread cost a hidden class per object (see deliveryRefOf).
     scheduled: {
-      ...common,
       schemaId: input.schemaId,
       transactionId: typeof transactionId === 'string' ? transactionId : null,
       scheduledAt: now,
+      ...common,
     },
-    dispatch: { ...common, attempt: 1, event: input.eventBytes, requestedAt: now, orderingKey, sequence: null },
+    dispatch: { attempt: 1, event: input.eventBytes, requestedAt: now, orderingKey, sequence: null, ...common },
   };
 }
 

@@ -29,12 +29,12 @@ export function toDeliveryEvent(name: InternalRecordName | undefined, record: un
       const r = record as DeliveryScheduled;
       return {
         type: 'DeliveryScheduled',
-        ...deliveryRefOf(r),
         formatVersion: r.formatVersion,
         schemaId: r.schemaId,
         transactionId: r.transactionId,
         scheduledAt: r.scheduledAt,
         isTest: r.isTest,
+        ...deliveryRefOf(r),
       };
     }
     case 'attempt-succeeded':
@@ -42,7 +42,6 @@ export function toDeliveryEvent(name: InternalRecordName | undefined, record: un
       const r = record as AttemptFailed;
       return {
         type: name === 'attempt-succeeded' ? 'AttemptSucceeded' : 'AttemptFailed',
-        ...deliveryRefOf(r),
         attempt: {
           n: r.attempt,
           at: r.attemptedAt,
@@ -52,19 +51,20 @@ export function toDeliveryEvent(name: InternalRecordName | undefined, record: un
           error: name === 'attempt-failed' ? r.error : null,
           responseBody: r.responseBody,
         },
+        ...deliveryRefOf(r),
       };
     }
     case 'retry-scheduled': {
       const r = record as RetryScheduled;
-      return { type: 'RetryScheduled', ...deliveryRefOf(r), attempt: r.attempt, dueAt: r.dueAt };
+      return { type: 'RetryScheduled', attempt: r.attempt, dueAt: r.dueAt, ...deliveryRefOf(r) };
     }
     case 'delivery-redriven': {
       const r = record as DeliveryRedriven;
-      return { type: 'DeliveryRedriven', ...deliveryRefOf(r), redrivenAt: r.redrivenAt };
+      return { type: 'DeliveryRedriven', redrivenAt: r.redrivenAt, ...deliveryRefOf(r) };
     }
     case 'delivery-exhausted': {
       const r = record as DeliveryExhausted;
-      return { type: 'DeliveryExhausted', ...deliveryRefOf(r), attempts: r.attempts, exhaustedAt: r.exhaustedAt };
+      return { type: 'DeliveryExhausted', attempts: r.attempts, exhaustedAt: r.exhaustedAt, ...deliveryRefOf(r) };
     }
     default:
       return undefined;

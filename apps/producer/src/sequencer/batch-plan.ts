@@ -69,11 +69,11 @@ export function planBatch(
     touched.set(id, end.key);
     if (finished.outcome !== 'succeeded') {
       plan.skipped.push({
-        ...deliveryRefOf(finished),
         orderingKey: finished.orderingKey,
         sequence: finished.sequence,
         reason: finished.outcome,
         skippedAt: now,
+        ...deliveryRefOf(finished),
       });
     }
     if (end.release === null) continue;

@@ -167,7 +167,7 @@ export class Sequencer {
   private async write(client: PoolClient, plan: BatchPlan): Promise<PublishedMessage[]> {
     const { codec, schemas } = this.deps;
     if (plan.keys.size > 0) {
-      const entries = [...plan.keys].map(([id, key]) => ({ ...splitKeyId(id), ...key }));
+      const entries = [...plan.keys].map(([id, key]) => Object.assign(splitKeyId(id), key));
       await client.query(
         `INSERT INTO ordering_keys (endpoint_id, ordering_key, last_sequence, finished_through)
          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])

@@ -164,10 +164,10 @@ export class RedriveService {
     const redriven = await Promise.all(
       redrives.map(async ({ delivery }) => {
         const record: DeliveryRedriven = {
-          ...refOf(delivery),
           attempt: delivery.attempt_count + 1,
           reason,
           redrivenAt: now,
+          ...refOf(delivery),
         };
         return { key: delivery.id, value: await codec.encode(schemas.internal['delivery-redriven'].id, record) };
       }),
@@ -175,15 +175,17 @@ export class RedriveService {
     const positions = await this.orderingPositions(redrives.map(({ delivery }) => delivery.id));
     const dispatches = await Promise.all(
       redrives.map(async ({ delivery, event }) => {
+        // An ordered delivery keeps its place: its body says so, and its success lets its key move on.
+        const position = positions.get(delivery.id);
         const record: DispatchRequested = {
-          ...refOf(delivery),
           formatVersion: delivery.format_version ?? 1,
           attempt: delivery.attempt_count + 1,
           event,
           requestedAt: now,
           isTest: delivery.is_test,
-          // An ordered delivery keeps its place: its body says so, and its success lets its key move on.
-          ...positions.get(delivery.id),
+          orderingKey: position?.orderingKey ?? null,
+          sequence: position?.sequence ?? null,
+          ...refOf(delivery),
         };
         return {
           key: delivery.endpoint_id,
