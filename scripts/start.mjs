@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build, ensureNodeModules, stackDown, stackUp } from './setup.mjs';
 import { loadConfig, repoRoot } from './stack/config.mjs';
 import { delay, runningPid } from './stack/processes.mjs';
@@ -28,6 +29,10 @@ ensureNodeModules();
 const startedServices = stackUp(env);
 // The fault suite supervises the build its test run already made (and must not rebuild dist/ under other tests).
 if (!process.argv.includes('--no-build')) build();
+// From the build: the options every launcher gives node for the apps (libs/app-runtime/src/node-options.ts).
+const { APP_NODE_OPTIONS } = await import(
+  pathToFileURL(join(repoRoot, 'dist/libs/app-runtime/src/node-options.js')).href
+);
 mkdirSync(stack.runDir, { recursive: true });
 mkdirSync(stack.logDir, { recursive: true });
 
@@ -36,7 +41,7 @@ const children = new Map();
 
 function launch(app, attempt = 0) {
   const log = openSync(join(stack.logDir, `${app.name}.log`), 'a');
-  const child = spawn(process.execPath, [join(repoRoot, `dist/apps/${app.name}/src/main.js`)], {
+  const child = spawn(process.execPath, [...APP_NODE_OPTIONS, join(repoRoot, `dist/apps/${app.name}/src/main.js`)], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', log, log],

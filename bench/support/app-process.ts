@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { APP_NODE_OPTIONS } from '../../libs/app-runtime/src/node-options';
 
 export interface AppProcess {
   readonly baseUrl: string;
@@ -30,7 +31,7 @@ export async function startBuiltApp(options: {
   const entry = join(__dirname, `../../apps/${options.app}/src/main.js`);
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm run bench does)`);
   const port = await freePort();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
+  const child = spawn(process.execPath, [...APP_NODE_OPTIONS, ...(options.nodeArgs ?? []), entry], {
     env: {
       ...process.env,
       HOOKSTREAM_LOCAL: '1',

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { APP_NODE_OPTIONS } from '../../libs/app-runtime/src/node-options';
 import { freePort } from './ports';
 import { repoRoot } from './stack';
 import { waitFor } from './wait-for';
@@ -24,7 +25,11 @@ const startedApps = (globalThis as { __hookstreamStartedApps?: Set<ChildProcess>
 export function startApp(name: AppName, env: NodeJS.ProcessEnv): RunningApp {
   const entry = join(repoRoot, `dist/apps/${name}/src/main.js`);
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
-  const child = spawn(process.execPath, [entry], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...APP_NODE_OPTIONS, entry], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   startedApps?.add(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
