@@ -39,7 +39,7 @@ const schema = runtimeSettingsSchema
      */
     FAN_OUT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(12),
     /** Partitions the projector writes at once, each batch in its own transaction. */
-    PROJECTOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    PROJECTOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(24),
     /** Ordering-topic partitions the sequencer works on at once, each batch in a transaction on a pool of its own. */
     SEQUENCER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     /** Test hook, honoured in local mode only: die inside a projector transaction, before it commits. */

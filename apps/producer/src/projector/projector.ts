@@ -21,17 +21,30 @@ import {
 import { columns, DeliveryLogWriter } from './delivery-log-writer';
 import { DeliveryLogDecoder } from './log-records';
 import { LIVE_TABLES, PROJECTION, PROJECTION_LOCK } from './projection-tables';
+import { TurnGroups } from './turn-groups';
+
+/** One partition's batch, waiting for the round that writes it. */
+interface PartitionBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly KafkaMessage[];
+  readonly heartbeat: () => Promise<void>;
+}
 
 /**
  * The single writer of the delivery projections: events (from the events topic) and deliveries with
- * their attempts (folded from the delivery log with `evolve`). Each batch is written in one
- * transaction together with the next offset of its partition, so a replay or a crash never counts
- * anything twice.
+ * their attempts (folded from the delivery log with `evolve`). The batches kafkajs hands out together
+ * from one fetch, one per partition, are written in one transaction with the next offset of each
+ * partition, so a replay or a crash never counts anything twice. One transaction per fetch rather than
+ * per partition: an endpoint's health and a format version's usage are written once for all of them,
+ * and no two transactions of the projector wait on each other's rows.
  */
 export class Projector {
   private readonly consumer: BatchConsumer;
   private readonly deliveryLog: DeliveryLogWriter;
   private readonly lastProjected = new Map<string, number>();
+  /** A fetch's batches, gathered to be written in one transaction. */
+  private readonly rounds = new TurnGroups<PartitionBatch>((batches) => this.write(batches));
 
   constructor(
     private readonly deps: {
@@ -45,9 +58,9 @@ export class Projector {
       logger: Logger;
       /** Sets aside records that can never be decoded, before their batch's offsets commit. */
       quarantine: QuarantineWriter;
-      /** Partitions projected at once, each in its own transaction. */
+      /** Partition batches of one fetch taken at once, and so written in one transaction. */
       concurrency: number;
-      /** Test hook (local mode only): dies inside the first delivery-log batch's transaction, before it commits. */
+      /** Test hook (local mode only): dies inside the first transaction with delivery-log records, before it commits. */
       crashBeforeCommit?: boolean;
     },
   ) {
@@ -57,7 +70,7 @@ export class Projector {
       groupId: deps.groupId,
       topics: [deps.topics.events, deps.topics.deliveryEvents],
       logger: deps.logger,
-      // Partitions hold different deliveries: their batches are written side by side.
+      // Handed out together, a fetch's batches join one round (see `project`).
       partitionsConsumedConcurrently: deps.concurrency,
       // Kafka keeps the log meanwhile: the projections catch up once Postgres is back.
       outage: { dependency: 'Postgres', isOutage: isDatabaseUnavailable },
@@ -78,47 +91,73 @@ export class Projector {
     return this.lastProjected;
   }
 
-  private async project(
+  /** Resolves once the batch's round (the batches of its fetch) has committed. */
+  private project(
     topic: string,
     partition: number,
     messages: readonly KafkaMessage[],
     heartbeat: () => Promise<void>,
   ): Promise<void> {
+    return this.rounds.add({ topic, partition, messages, heartbeat });
+  }
+
+  private async write(batches: readonly PartitionBatch[]): Promise<void> {
+    const { topics } = this.deps;
     await withTransaction(this.deps.db, async (client) => {
-      await this.waitWhileRebuilding(client, heartbeat);
-      // Creates the partition's row on first sight, and locks it either way.
-      const { rows } = await client.query<{ next_offset: string }>(
-        `INSERT INTO projection_offsets (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
+      // The batches are one consumer's: any of them keeps it in the group.
+      await this.waitWhileRebuilding(client, (batches[0] as PartitionBatch).heartbeat);
+      // Creates each partition's row on first sight, and locks them all, in key order.
+      const keys = batches.map(({ topic, partition }): [string, number] => [topic, partition]).sort(compareKeys);
+      const { rows } = await client.query<{ topic: string; partition: number; next_offset: string }>(
+        `INSERT INTO projection_offsets (projection, topic, partition, next_offset)
+         SELECT $1, topic, partition, 0 FROM unnest($2::text[], $3::int[]) AS k(topic, partition)
          ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = projection_offsets.next_offset
-         RETURNING next_offset`,
-        [PROJECTION, topic, partition],
+         RETURNING topic, partition, next_offset`,
+        [PROJECTION, ...columns(keys)],
       );
-      const next = BigInt(rows[0]?.next_offset ?? 0);
-      // Messages a crash made us read again are already in the tables.
-      const fresh = messages.filter((message) => BigInt(message.offset) >= next && message.value);
+      const nextOffset = new Map(rows.map((row) => [`${row.topic}:${row.partition}`, BigInt(row.next_offset)]));
+      const source = new Map<KafkaMessage, PartitionBatch>();
+      const events: KafkaMessage[] = [];
+      const deliveryLog: KafkaMessage[] = [];
+      for (const batch of batches) {
+        const next = nextOffset.get(`${batch.topic}:${batch.partition}`) ?? 0n;
+        // Messages a crash made us read again are already in the tables.
+        for (const message of batch.messages) {
+          if (BigInt(message.offset) < next || !message.value) continue;
+          source.set(message, batch);
+          (batch.topic === topics.events ? events : deliveryLog).push(message);
+        }
+      }
       // Poison is quarantined inside the transaction, before its offset commits: at worst twice, never lost.
       const onPoison = (message: KafkaMessage, failure: PermanentDecodeFailure) => {
+        const { topic, partition } = source.get(message) as PartitionBatch;
         this.deps.logger.warn(
           { topic, partition, offset: message.offset, reason: failure.reason },
           'record quarantined',
         );
         return this.deps.quarantine.put(topic, message, failure.reason, { partition, group: this.deps.groupId });
       };
-      if (topic === this.deps.topics.events) await this.projectEvents(client, fresh, onPoison);
-      else await this.deliveryLog.apply(client, fresh, onPoison);
-      const last = messages[messages.length - 1];
-      if (last) {
-        await client.query(
-          'UPDATE projection_offsets SET next_offset = $4 WHERE projection = $1 AND topic = $2 AND partition = $3',
-          [PROJECTION, topic, partition, (BigInt(last.offset) + 1n).toString()],
-        );
-      }
-      if (this.deps.crashBeforeCommit && topic === this.deps.topics.deliveryEvents)
+      await this.projectEvents(client, events, onPoison);
+      // A delivery's records are all on one partition, in order: the batches side by side keep that order.
+      await this.deliveryLog.apply(client, deliveryLog, onPoison);
+      const saved = batches.flatMap(({ topic, partition, messages }) => {
+        const last = messages[messages.length - 1];
+        return last ? [[topic, partition, (BigInt(last.offset) + 1n).toString()]] : [];
+      });
+      await client.query(
+        `UPDATE projection_offsets AS o SET next_offset = s.next_offset
+           FROM unnest($2::text[], $3::int[], $4::bigint[]) AS s(topic, partition, next_offset)
+          WHERE o.projection = $1 AND o.topic = s.topic AND o.partition = s.partition`,
+        [PROJECTION, ...columns(saved, 3)],
+      );
+      if (this.deps.crashBeforeCommit && batches.some((batch) => batch.topic === topics.deliveryEvents))
         process.kill(process.pid, 'SIGKILL');
     });
-    // Set only once the batch's transaction has committed: what the read models show.
-    const timestamp = Number(messages[messages.length - 1]?.timestamp);
-    if (timestamp > (this.lastProjected.get(topic) ?? 0)) this.lastProjected.set(topic, timestamp);
+    // Set only once the round's transaction has committed: what the read models show.
+    for (const { topic, messages } of batches) {
+      const timestamp = Number(messages[messages.length - 1]?.timestamp);
+      if (timestamp > (this.lastProjected.get(topic) ?? 0)) this.lastProjected.set(topic, timestamp);
+    }
   }
 
   private async projectEvents(
@@ -181,4 +220,8 @@ export class Projector {
       await sleep(200);
     }
   }
+}
+
+function compareKeys(a: [string, number], b: [string, number]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1];
 }
