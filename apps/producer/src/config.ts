@@ -38,7 +38,7 @@ const schema = runtimeSettingsSchema
      * partition with a full backlog holds its fetch, and with 1 the others' batches would wait to be taken.
      */
     FAN_OUT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(12),
-    /** Partitions the projector writes at once, each batch in its own transaction. */
+    /** Partition batches of one fetch the projector takes at once: it writes them in one transaction. */
     PROJECTOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(24),
     /** Ordering-topic partitions the sequencer works on at once, each batch in a transaction on a pool of its own. */
     SEQUENCER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
