@@ -5,11 +5,12 @@
 import type { Kafka } from '@hookstream/kafka';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 
 /**
  * Raw undici POSTs of one signed webhook to the receiver: `concurrency` loops, over the given URLs in turn,
- * through one keep-alive agent with the dispatcher's connections per origin. Answers posts per second.
+ * through one keep-alive agent with the dispatcher's connections per origin, called as the dispatcher calls it
+ * (`agent.request` with origin and path). Answers posts per second.
  */
 export async function measureHttpLimit(options: {
   urls: readonly string[];
@@ -26,14 +27,16 @@ export async function measureHttpLimit(options: {
   let next = 0;
   const startedAt = performance.now();
   const endsAt = startedAt + options.durationMs;
+  const targets = options.urls.map((url) => new URL(url)).map((url) => ({ origin: url.origin, path: url.pathname }));
   const loop = async () => {
     while (performance.now() < endsAt && !options.signal.aborted) {
-      const url = options.urls[next++ % options.urls.length] as string;
-      const response = await request(url, {
+      const { origin, path } = targets[next++ % targets.length] as { origin: string; path: string };
+      const response = await agent.request({
+        origin,
+        path,
         method: 'POST',
         headers: options.headers,
         body: options.body,
-        dispatcher: agent,
       });
       await response.body.dump();
       if (response.statusCode !== 200) throw new Error(`the receiver answered ${response.statusCode} to a raw POST`);
