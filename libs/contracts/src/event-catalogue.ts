@@ -50,6 +50,8 @@ const INT_MAX = 2 ** 31 - 1;
  */
 export class EventCatalogue {
   private readonly byType: ReadonlyMap<string, EventTypeDefinition>;
+  /** `renderData` per type and version, compiled on first use: it runs for every delivery. */
+  private readonly renderers = new Map<string, ToJson>();
 
   constructor(files: readonly SchemaFile[]) {
     const grouped = new Map<string, SchemaFile[]>();
@@ -115,7 +117,13 @@ export class EventCatalogue {
 
   /** An Avro `data` value as JSON: timestamps as ISO 8601, every field present. */
   renderData(type: string, version: number, data: Record<string, unknown>): Record<string, unknown> {
-    return toJson(this.dataRecord(type, version), data) as Record<string, unknown>;
+    const key = `${type}\u0000${version}`;
+    let render = this.renderers.get(key);
+    if (!render) {
+      render = compileToJson(this.dataRecord(type, version));
+      this.renderers.set(key, render);
+    }
+    return render(data) as Record<string, unknown>;
   }
 
   private dataRecord(type: string, version: number): AvroSchema {
@@ -229,23 +237,38 @@ function fromJson(type: AvroType, value: unknown, path: string, errors: FieldErr
   }
 }
 
-function toJson(type: AvroType, value: unknown): unknown {
-  if (value === null || value === undefined) return null;
+type ToJson = (value: unknown) => unknown;
+
+/** Avro value → JSON for one schema, the schema walked once: what `renderData` runs for every delivery. */
+function compileToJson(type: AvroType): ToJson {
   if (Array.isArray(type)) {
-    const [only] = type.filter((branch) => branch !== 'null');
-    return only === undefined ? null : toJson(only, value);
+    const only = type.find((branch) => branch !== 'null');
+    return only === undefined ? () => null : compileToJson(only);
   }
-  if (typeof type === 'string') return value;
+  if (typeof type === 'string') return orNull((value) => value);
   const schema = type as AvroSchema;
-  if (schema['logicalType'] === 'timestamp-millis') return new Date(Number(value)).toISOString();
+  if (schema['logicalType'] === 'timestamp-millis') return orNull((value) => new Date(Number(value)).toISOString());
   if (schema['type'] === 'record') {
-    const input = value as Record<string, unknown>;
-    return Object.fromEntries((schema['fields'] as AvroField[]).map((f) => [f.name, toJson(f.type, input[f.name])]));
+    const fields = (schema['fields'] as AvroField[]).map((field) => [field.name, compileToJson(field.type)] as const);
+    return orNull((value) => {
+      const input = value as Record<string, unknown>;
+      const output: Record<string, unknown> = {};
+      for (const [name, render] of fields) output[name] = render(input[name]);
+      return output;
+    });
   }
-  if (schema['type'] === 'array') return (value as unknown[]).map((item) => toJson(schema['items'] as AvroType, item));
+  if (schema['type'] === 'array') {
+    const item = compileToJson(schema['items'] as AvroType);
+    return orNull((value) => (value as unknown[]).map(item));
+  }
   return typeof schema['type'] === 'string' && !['enum', 'fixed'].includes(schema['type'])
-    ? toJson(schema['type'], value)
-    : value;
+    ? compileToJson(schema['type'])
+    : orNull((value) => value);
+}
+
+/** Null and undefined render as null, whatever the schema. */
+function orNull(render: ToJson): ToJson {
+  return (value) => (value === null || value === undefined ? null : render(value));
 }
 
 /**
