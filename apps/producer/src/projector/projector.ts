@@ -70,11 +70,11 @@ export class Projector {
       groupId: deps.groupId,
       topics: [deps.topics.events, deps.topics.deliveryEvents],
       logger: deps.logger,
-      // Handed out together, a fetch's batches join one round (see `project`).
+      // Handed out together, a fetch's batches join one round: it resolves each once all are committed.
       partitionsConsumedConcurrently: deps.concurrency,
       // Kafka keeps the log meanwhile: the projections catch up once Postgres is back.
       outage: { dependency: 'Postgres', isOutage: isDatabaseUnavailable },
-      handle: (topic, partition, messages, heartbeat) => this.project(topic, partition, messages, heartbeat),
+      handle: (topic, partition, messages, heartbeat) => this.rounds.add({ topic, partition, messages, heartbeat }),
     });
   }
 
@@ -91,23 +91,15 @@ export class Projector {
     return this.lastProjected;
   }
 
-  /** Resolves once the batch's round (the batches of its fetch) has committed. */
-  private project(
-    topic: string,
-    partition: number,
-    messages: readonly KafkaMessage[],
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    return this.rounds.add({ topic, partition, messages, heartbeat });
-  }
-
   private async write(batches: readonly PartitionBatch[]): Promise<void> {
     const { topics } = this.deps;
     await withTransaction(this.deps.db, async (client) => {
       // The batches are one consumer's: any of them keeps it in the group.
       await this.waitWhileRebuilding(client, (batches[0] as PartitionBatch).heartbeat);
       // Creates each partition's row on first sight, and locks them all, in key order.
-      const keys = batches.map(({ topic, partition }): [string, number] => [topic, partition]).sort(compareKeys);
+      const keys = batches
+        .map(({ topic, partition }): [string, number] => [topic, partition])
+        .sort((a, b) => a[0].localeCompare(b[0]) || a[1] - b[1]);
       const { rows } = await client.query<{ topic: string; partition: number; next_offset: string }>(
         `INSERT INTO projection_offsets (projection, topic, partition, next_offset)
          SELECT $1, topic, partition, 0 FROM unnest($2::text[], $3::int[]) AS k(topic, partition)
@@ -220,8 +212,4 @@ export class Projector {
       await sleep(200);
     }
   }
-}
-
-function compareKeys(a: [string, number], b: [string, number]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1];
 }
