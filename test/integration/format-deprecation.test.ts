@@ -1,12 +1,15 @@
 // Format-version deprecation with advance notice: a deprecation in the catalogue file shows on
 // GET /v1/event-types, and every endpoint pinned to that version that receives the type gets one signed
 // hookstream.format_deprecated webhook, whatever the number of sweeps.
-import { loadSchemaFiles } from '@hookstream/contracts';
+import { type FormatDeprecation, loadSchemaFiles } from '@hookstream/contracts';
 import { deliveryIdFor } from '@hookstream/delivery';
+import { createPool, migrate } from '@hookstream/postgres';
 import { verify } from '@hookstream/signing';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
+import { FormatDeprecationNotices } from '../../apps/producer/src/event-types/format-deprecation-notices';
 import { launchProducer, startDispatcher, startProducer, type RunningApp } from '../support/app-process';
 import { apiClient, type ApiCall } from '../support/api';
 import { cleanUp } from '../support/clean-up';
@@ -252,5 +255,45 @@ describe('format-version deprecation', () => {
     expect(await app.exited()).toBe(1);
     expect(app.output()).toContain('FORMAT_DEPRECATIONS_FILE');
     expect(app.output()).toContain('deprecations[0] (payout.updated v99): version 99 is not a format version');
+  });
+});
+
+describe('endpoints awaiting a notice', () => {
+  const deprecation: FormatDeprecation = {
+    type: 'payout.updated',
+    version: 1,
+    sunsetAt: SUNSET_AT,
+    replacement: null,
+    note: null,
+  };
+
+  it('leaves out an endpoint whose last change is not on the endpoints topic yet, until it is', async () => {
+    // No producer on this database: nothing publishes the outbox but the test.
+    const scratch = await createDatabase('it_deprecation_outbox');
+    const db = createPool(scratch.url, pino({ level: 'silent' }), 2);
+    try {
+      await migrate(db, pino({ level: 'silent' }));
+      await db.query(`INSERT INTO tenants (id, name) VALUES ('ten_outbox', 'outbox')`);
+      await db.query(
+        `INSERT INTO endpoints (id, tenant_id, environment, url, event_types, format_version, timeout_ms, sealed_secret)
+         VALUES ('ep_published', 'ten_outbox', 'sandbox', 'https://a.example', '{payout.updated}', 1, 5000, '\\x00'),
+                ('ep_pending', 'ten_outbox', 'sandbox', 'https://b.example', '{payout.updated}', 1, 5000, '\\x00')`,
+      );
+      await db.query(
+        `INSERT INTO outbox (topic, key, endpoint_id, published_at)
+         VALUES ('t', 'ep_published', 'ep_published', now()), ('t', 'ep_pending', 'ep_pending', now()),
+                ('t', 'ep_pending', 'ep_pending', NULL)`,
+      );
+      const notices = new FormatDeprecationNotices(db);
+      const awaiting = async () =>
+        (await notices.awaitingNotice(deprecation, { isOptIn: false, limit: 10 })).map((endpoint) => endpoint.id);
+
+      expect(await awaiting()).toEqual(['ep_published']);
+      await db.query('UPDATE outbox SET published_at = now() WHERE published_at IS NULL');
+      expect(await awaiting()).toEqual(['ep_pending', 'ep_published']);
+    } finally {
+      await db.end();
+      await scratch.drop();
+    }
   });
 });

@@ -20,6 +20,9 @@ export class FormatDeprecationNotices {
   /**
    * Enabled endpoints pinned to the deprecated version that receive its type (named, or `"*"` for a
    * type that is not opt-in, as `isSubscribed` decides) and have not been told yet, in id order.
+   * An endpoint whose last change is still in the outbox waits for a later sweep: the dispatcher knows
+   * endpoints from the endpoints topic, and would drop a notice to one it has not read yet (just created)
+   * or still reads as disabled (just enabled).
    */
   async awaitingNotice(
     deprecation: FormatDeprecation,
@@ -33,6 +36,7 @@ export class FormatDeprecationNotices {
           AND NOT EXISTS (
             SELECT 1 FROM format_deprecation_notices n
              WHERE n.endpoint_id = e.id AND n.event_type = $1 AND n.format_version = $2)
+          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.endpoint_id = e.id AND o.published_at IS NULL)
         ORDER BY e.id
         LIMIT $4`,
       [deprecation.type, deprecation.version, isOptIn, limit],
