@@ -89,10 +89,14 @@ export class EndpointRegistry {
     return this.endpoints.get(endpointId);
   }
 
-  /** The endpoint as of now: waits until every change written before this call has been read. */
+  /**
+   * The endpoint, to decide whether to send to it. Known and enabled, as known; not read yet, or read as
+   * disabled (a delivery is dropped then), as of now: once every change written before this call has been
+   * read, so that one created or enabled a moment ago is not taken for missing or disabled.
+   */
   async current(endpointId: string): Promise<LiveEndpoint | undefined> {
     const known = this.endpoints.get(endpointId);
-    if (known || this.deleted.has(endpointId)) return known;
+    if (known?.config.status === 'enabled' || this.deleted.has(endpointId)) return known;
     await this.feed.waitUntilCurrent();
     return this.endpoints.get(endpointId);
   }
