@@ -2,7 +2,7 @@
  * The yardsticks: what a bare client does on the same machine, in the same run, with nothing of the engine in
  * the way. The engine can never beat them; how close it gets is the figure of merit.
  */
-import type { Kafka } from '@hookstream/kafka';
+import { type Kafka, keyHashPartitioner } from '@hookstream/kafka';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
@@ -57,8 +57,8 @@ export async function measureHttpLimit(options: {
 
 /**
  * Raw kafkajs through the same broker: records of the engine's size produced (acks = all, batches of
- * `batchSize`, a few requests in flight) for `durationMs` while one consumer reads them. Answers records per
- * second from the first send to the last record consumed.
+ * `batchSize`, a few requests in flight, keyed and partitioned as the engine's are) for `durationMs` while one
+ * consumer reads them. Answers records per second from the first send to the last record consumed.
  */
 export async function measureKafkaLimit(options: {
   kafka: Kafka;
@@ -77,7 +77,7 @@ export async function measureKafkaLimit(options: {
     topics: [{ topic: options.topic, numPartitions: options.partitions }],
     waitForLeaders: true,
   });
-  const producer = options.kafka.producer({ allowAutoTopicCreation: false });
+  const producer = options.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: keyHashPartitioner });
   const consumer = options.kafka.consumer({ groupId: `${options.topic}-reader` });
   const value = Buffer.alloc(options.recordBytes, 0x61);
   let produced = 0;

@@ -5,6 +5,7 @@ export * from './compacted-feed';
 export * from './connect';
 export * from './kafka-settings';
 export * from './publisher';
+export * from './key-hash-partitioner';
 export * from './publish-timeout';
 export * from './send-chunks';
 export * from './readiness';

@@ -1,5 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { keyHashPartitioner } from './key-hash-partitioner';
 import { type OutgoingRecord, sendChunks } from './send-chunks';
 
 /**
@@ -71,6 +72,7 @@ export class PartitionTransactions {
         idempotent: true,
         maxInFlightRequests: 1,
         retry: TRANSACTION_RETRY,
+        createPartitioner: keyHashPartitioner,
       });
       producer = created.connect().then(() => created);
       this.producers.set(key, producer);

@@ -1,4 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
+import { keyHashPartitioner } from './key-hash-partitioner';
 import { PublishTimeoutError } from './publish-timeout';
 import { MAX_SEND_BYTES, type OutgoingRecord, recordBytes, sendChunks } from './send-chunks';
 
@@ -40,7 +41,7 @@ export class Publisher {
     kafka: Kafka,
     private readonly options: PublisherOptions = {},
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: keyHashPartitioner });
   }
 
   connect(): Promise<void> {

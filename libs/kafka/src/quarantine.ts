@@ -1,4 +1,5 @@
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { keyHashPartitioner } from './key-hash-partitioner';
 import type { OutgoingRecord } from './send-chunks';
 
 /** Where a quarantined record was consumed: its partition, and the consumer group that set it aside. */
@@ -62,7 +63,11 @@ export class QuarantineWriter {
 
   private connected(): Promise<Producer> {
     if (!this.producer) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: keyHashPartitioner,
+      });
       this.producer = producer.connect().then(() => producer);
       this.producer.catch(() => (this.producer = undefined));
     }
