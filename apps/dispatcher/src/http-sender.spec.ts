@@ -20,6 +20,12 @@ describe('HttpSender', () => {
         if (request.url === '/busy') return response.writeHead(429, { 'retry-after': '120' }).end('slow down');
         if (request.url === '/redirect') return response.writeHead(302, { location: '/ok' }).end();
         if (request.url === '/hang') return;
+        if (request.url === '/trickle') {
+          // Headers at once, then a byte every 100 ms: each chunk restarts undici's body timeout.
+          response.writeHead(200);
+          const trickle = setInterval(() => response.write('x'), 100);
+          return response.on('close', () => clearInterval(trickle));
+        }
         response.writeHead(500).end('boom');
       });
     });
@@ -64,6 +70,13 @@ describe('HttpSender', () => {
       statusCode: null,
     });
     expect(await send('http://127.0.0.1:1/')).toMatchObject({ ok: false, errorClass: 'connection_refused' });
+  });
+
+  it('ends an exchange at its deadline, however steadily the answer trickles in', async () => {
+    const outcome = await send(`${base}/trickle`, { timeoutMs: 400 });
+    expect(outcome).toMatchObject({ ok: false, errorClass: 'timeout', statusCode: null });
+    expect(outcome.latencyMs).toBeGreaterThanOrEqual(390);
+    expect(outcome.latencyMs).toBeLessThan(2000);
   });
 
   it('refuses private addresses unless allowed, for literal IPs and for names resolved at connection time', async () => {

@@ -2,7 +2,7 @@ import type { AttemptErrorClass } from '@hookstream/contracts';
 import { classifyAddress, classifyHostname, createHostResolver, type HostResolver } from '@hookstream/delivery';
 import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 
 const RESPONSE_EXCERPT_BYTES = 4096;
 
@@ -78,17 +78,30 @@ export class HttpSender {
       // The agent's own request, with origin and path: undici's top-level `request(url)` parses the URL again
       // and spreads the options into new ones, which costs about 12 µs of CPU a request (measured).
       const agent = input.allowPrivateAddresses ? this.relaxed : this.strict;
-      const response = await agent.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
-        method: 'POST',
-        headers: input.headers,
-        body: input.body,
-        signal: AbortSignal.timeout(input.timeoutMs),
-        headersTimeout: input.timeoutMs,
-        bodyTimeout: input.timeoutMs,
-      });
-      const responseBody = await readExcerpt(response.body);
+      // One deadline for the whole exchange, body included (undici's body timeout restarts with every chunk), from
+      // a plain timer: AbortSignal.timeout costs about 7 µs a request on our Node, a timer and a controller 3.
+      const deadline = new AbortController();
+      const timer = setTimeout(
+        () => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+        input.timeoutMs,
+      );
+      let response: Dispatcher.ResponseData;
+      let responseBody: string;
+      try {
+        response = await agent.request({
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: 'POST',
+          headers: input.headers,
+          body: input.body,
+          signal: deadline.signal,
+          headersTimeout: input.timeoutMs,
+          bodyTimeout: input.timeoutMs,
+        });
+        responseBody = await readExcerpt(response.body);
+      } finally {
+        clearTimeout(timer);
+      }
       const statusCode = response.statusCode;
       const resolvedIp = isIP(host) ? host : (this.resolved.get(host) ?? null);
       const base = { latencyMs: latency(), resolvedIp, statusCode, responseBody };
