@@ -90,9 +90,9 @@ export class EndpointRegistry {
   }
 
   /**
-   * The endpoint, to decide whether to send to it. Known and enabled, as known; not read yet, or read as
-   * disabled (a delivery is dropped then), as of now: once every change written before this call has been
-   * read, so that one created or enabled a moment ago is not taken for missing or disabled.
+   * The endpoint a delivery is for. One known and enabled is taken as known. One not read yet, or read as
+   * disabled, is looked up again once every change written before this call has been read: created or
+   * enabled a moment ago, it must not be taken for missing or disabled, which would drop its delivery.
    */
   async current(endpointId: string): Promise<LiveEndpoint | undefined> {
     const known = this.endpoints.get(endpointId);
