@@ -287,7 +287,7 @@ void runBench(BENCH, async (bench) => {
   await awaitDeliveries(receiver, options.endpoints, 'warm-up', 120_000, bench.signal);
   // The same load, untimed: the figure is then the engine's steady state, not its first seconds, when the apps'
   // V8 and the broker's JVM are still compiling the hot paths (in one run the first 20 000 deliveries cost 0.77 ms
-  // of CPU each, the next 20 000 0.55 ms), which a deployment that has been running did long ago.
+  // of CPU each, the next 20 000 0.54 ms), which a deployment that has been running did long ago.
   if (options.throughputWarmUp > 0) {
     await receiver.reset({ recordArrivals: false });
     await phase('throughput warm-up', options.throughputWarmUp, 'deliveries', (progress) =>
