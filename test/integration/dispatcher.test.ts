@@ -235,7 +235,7 @@ describe('endpoint requests', () => {
     const deliveryId = deliveryIdFor(eventId ?? '', target.id);
     expect(
       log.find((record) => record.key === deliveryId && record.value.exhaustedAt !== undefined)?.value,
-    ).toMatchObject({ attempts: 1 });
+    ).toMatchObject({ attempts: 1, reason: 'endpoint_gone' });
     // The request reaches configuration: the endpoint is disabled, with the reason, until re-enabled.
     await waitFor('the endpoint to be disabled', async () => {
       const current = await api<{ status: string; disabledReason: string | null }>(

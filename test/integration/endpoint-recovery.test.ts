@@ -6,6 +6,7 @@ import { deliveryIdFor } from '@hookstream/delivery';
 import { startDispatcher, startProducer, type RunningApp } from '../support/app-process';
 import { apiClient, samplePayin, type ApiCall } from '../support/api';
 import { cleanUp } from '../support/clean-up';
+import { deliveryStatusClient } from '../support/grpc-client';
 import { createDatabase } from '../support/database';
 import { TestReceiver, type ReceivedWebhook } from '../support/receiver';
 import { uniqueName } from '../support/stack';
@@ -15,6 +16,8 @@ import { waitFor } from '../support/wait-for';
 interface Delivery {
   id: string;
   status: string;
+  exhaustedReason: string | null;
+  nextAttemptAt: string | null;
   createdAt: string;
   attempts: { n: number; at: string; statusCode: number | null }[];
 }
@@ -65,11 +68,13 @@ describe('POST /v1/endpoints/:id/recover', () => {
   const running: RunningApp[] = [];
   let api: ApiCall;
   let receiverUrl: string;
+  let grpcAddress: string;
   let key: string;
 
   beforeAll(async () => {
     receiverUrl = await receiver.listen();
     const producer = await startProducer(prefix);
+    grpcAddress = producer.grpcAddress;
     running.push(producer.app, await startDispatcher(prefix));
     api = apiClient(producer.baseUrl);
     key = (await tenantKeys(api, 'recover')).sandbox;
@@ -131,6 +136,7 @@ describe('POST /v1/endpoints/:id/recover', () => {
       const current = await delivery(id);
       return current.status === 'exhausted' ? current : undefined;
     });
+    expect(exhausted.exhaustedReason).toBe('retries_exhausted');
 
     receiver.answer('/exhausted', 200);
     const recovered = await api('POST', `/v1/endpoints/${endpointId}/recover`, {
@@ -146,6 +152,52 @@ describe('POST /v1/endpoints/:id/recover', () => {
       [1, 500],
       [2, 200],
     ]);
+    expect(done.exhaustedReason).toBeNull();
+  });
+
+  it('ends a delivery whose endpoint was disabled before it went out as exhausted, and sends it once recovered', async () => {
+    const endpointId = await createEndpoint(api, key, `${receiverUrl}/paused`);
+    // The dispatcher is away while the event fans out and the merchant pauses the endpoint.
+    const dispatcher = running.splice(1, 1)[0] as RunningApp;
+    await dispatcher.stop();
+    const id = deliveryIdFor(await publish(api, key, 'recover_paused'), endpointId);
+    const pending = await waitFor('the pending delivery', async () => {
+      const current = await api<Delivery>('GET', `/v1/deliveries/${id}`, { key });
+      return current.status === 200 ? current.body : undefined;
+    });
+    expect(pending).toMatchObject({ status: 'pending', exhaustedReason: null });
+    const paused = await api('PATCH', `/v1/endpoints/${endpointId}`, { key, body: { status: 'disabled' } });
+    expect(paused.status).toBe(200);
+    running.push(await startDispatcher(prefix));
+
+    // Not left pending for ever: exhausted, with the reason, and nothing sent.
+    const ended = await waitFor('the delivery to end', async () => {
+      const current = await delivery(id);
+      return current.status === 'exhausted' ? current : undefined;
+    });
+    expect(ended).toMatchObject({ exhaustedReason: 'endpoint_disabled', nextAttemptAt: null, attempts: [] });
+    expect(receiver.on('/paused')).toHaveLength(0);
+    const grpc = deliveryStatusClient(grpcAddress, key);
+    try {
+      expect(await grpc.getDelivery(id)).toMatchObject({ status: 'exhausted', exhaustedReason: 'endpoint_disabled' });
+    } finally {
+      grpc.close();
+    }
+
+    const resumed = await api('PATCH', `/v1/endpoints/${endpointId}`, { key, body: { status: 'enabled' } });
+    expect(resumed.status).toBe(200);
+    const recovered = await api('POST', `/v1/endpoints/${endpointId}/recover`, {
+      key,
+      body: { since: pending.createdAt },
+    });
+    expect(recovered).toEqual({ status: 202, body: { recovering: 1, since: pending.createdAt } });
+    const done = await waitFor('the delivery to succeed', async () => {
+      const current = await delivery(id);
+      return current.status === 'succeeded' ? current : undefined;
+    });
+    expect(done.attempts.map((attempt) => [attempt.n, attempt.statusCode])).toEqual([[1, 200]]);
+    expect(done.exhaustedReason).toBeNull();
+    expect(receiver.on('/paused').map((webhook) => webhook.headers['webhook-id'])).toEqual([id]);
   });
 
   it('answers 400 for a missing, malformed or future since, 404 for an unknown or foreign endpoint, 409 when disabled', async () => {

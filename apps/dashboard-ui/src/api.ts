@@ -47,6 +47,7 @@ export interface DeliverySummary {
   transactionId?: string | null;
   createdAt: string;
   nextAttemptAt: string | null;
+  exhaustedReason?: string | null;
 }
 
 export interface Attempt {

@@ -197,6 +197,7 @@ export async function deliveryPage(root: HTMLElement, page: PageContext, id: str
     replaceChildren(
       summary,
       ...field('Status', badge(d.status)),
+      ...(d.exhaustedReason ? field('Exhausted because', d.exhaustedReason.replaceAll('_', ' ')) : []),
       ...field('Event type', d.eventType),
       ...field('Event', h('span', { class: 'mono' }, d.eventId)),
       ...field('Endpoint', h('span', { class: 'mono' }, d.endpointId)),

@@ -11,7 +11,7 @@ import {
   type RetryScheduled,
   type TopicNames,
 } from '@hookstream/contracts';
-import { decideRetry, tierMs } from '@hookstream/delivery';
+import { decideRetry, type ExhaustedReason, tierMs } from '@hookstream/delivery';
 import {
   type AvroCodec,
   decodeOrPoison,
@@ -96,15 +96,15 @@ export class DispatchWorker {
     }
     const { value: dispatch } = decoded.value;
     const endpoint = await this.deps.registry.current(dispatch.endpointId);
-    if (!endpoint) return this.drop(dispatch, 'endpoint deleted; delivery dropped');
-    if (endpoint.config.status === 'disabled') return this.drop(dispatch, 'endpoint disabled; not attempted');
+    if (!endpoint) return this.drop(dispatch, 'endpoint_deleted');
+    if (endpoint.config.status === 'disabled') return this.drop(dispatch, 'endpoint_disabled');
     const lane = this.laneOf(dispatch.endpointId);
     await lane.enter(endpoint.config.rateLimitPerSecond);
     // It may have waited on an open circuit: the endpoint as it is now.
     const live = this.deps.registry.get(dispatch.endpointId);
     if (!live || live.config.status === 'disabled') {
       lane.leave();
-      return this.drop(dispatch, 'endpoint gone or disabled while waiting; not attempted');
+      return this.drop(dispatch, live ? 'endpoint_disabled' : 'endpoint_deleted');
     }
     // A redrive while a scheduled retry waits dispatches the same attempt twice: send it once.
     const attemptKey = `${dispatch.deliveryId}#${dispatch.attempt}`;
@@ -126,15 +126,33 @@ export class DispatchWorker {
     }
   }
 
-  /** Not attempted: its endpoint is gone or disabled. An ordered delivery's key moves on to the next. */
-  private async drop(dispatch: DispatchRequested, why: string): Promise<void> {
-    const finished = await this.orderedEnd(dispatch, 'dropped');
-    if (finished) await this.deps.publisher.publish(this.deps.topics.ordering, [finished]);
+  /**
+   * Not attempted: its endpoint is deleted or disabled. The delivery ends exhausted, with the reason, so that
+   * its status says so and `recover` sends it once the endpoint is enabled again; an ordered delivery's key
+   * moves on to the next.
+   */
+  private async drop(dispatch: DispatchRequested, reason: 'endpoint_deleted' | 'endpoint_disabled'): Promise<void> {
+    const { codec, schemas, topics, publisher } = this.deps;
+    const finished = this.orderedEnd(dispatch, 'dropped');
+    const exhausted = codec.encode(schemas.internal['delivery-exhausted'].id, this.exhaustion(dispatch, reason));
+    await Promise.all([
+      exhausted.then((value) => publisher.publish(topics.deliveryEvents, [{ key: dispatch.deliveryId, value }])),
+      finished?.then((record) => publisher.publish(topics.ordering, [record])),
+    ]);
     this.deps.metrics.deliveries.inc({ outcome: 'dropped' });
     this.deps.logger.info(
-      { deliveryId: dispatch.deliveryId, eventId: dispatch.eventId, endpointId: dispatch.endpointId },
-      why,
+      { deliveryId: dispatch.deliveryId, eventId: dispatch.eventId, endpointId: dispatch.endpointId, reason },
+      'delivery not attempted: its endpoint is deleted or disabled',
     );
+  }
+
+  /** The record that ends a delivery after `attempts` attempts: this dispatch's, once made, or the ones before it. */
+  private exhaustion(
+    dispatch: DispatchRequested,
+    reason: ExhaustedReason,
+    attempts = dispatch.attempt - 1,
+  ): DeliveryExhausted {
+    return { attempts, exhaustedAt: Date.now(), reason, ...deliveryRefOf(dispatch) };
   }
 
   /** For an ordered delivery at its end, the record that lets the sequencer send the next one of its key. */
@@ -233,14 +251,10 @@ export class DispatchWorker {
     } else {
       const failed: AttemptFailed = { errorClass: outcome.errorClass, error: outcome.error, ...attempt };
       deliveryLog.push({ key: dispatch.deliveryId, value: await encode('attempt-failed', failed) });
-      const exhausted = async (): Promise<{ key: string; value: Buffer }> => {
-        const record: DeliveryExhausted = {
-          attempts: dispatch.attempt,
-          exhaustedAt: Date.now(),
-          ...deliveryRefOf(dispatch),
-        };
-        return { key: dispatch.deliveryId, value: await encode('delivery-exhausted', record) };
-      };
+      const exhausted = async (reason: ExhaustedReason): Promise<{ key: string; value: Buffer }> => ({
+        key: dispatch.deliveryId,
+        value: await encode('delivery-exhausted', this.exhaustion(dispatch, reason, dispatch.attempt)),
+      });
       if (outcome.statusCode === 410) {
         // The receiver says this endpoint is gone: stop retrying, and ask for it to be disabled.
         deliveryLog.push(
@@ -248,7 +262,7 @@ export class DispatchWorker {
             key: dispatch.endpointId,
             value: await encode('endpoint-disabled', { reason: '410 Gone', disabledAt: Date.now(), ...ref }),
           },
-          await exhausted(),
+          await exhausted('endpoint_gone'),
         );
         delivery = 'exhausted';
       } else {
@@ -262,7 +276,7 @@ export class DispatchWorker {
           { jitter: this.deps.config.retryJitter, random: Math.random },
         );
         if (decision.kind === 'exhausted') {
-          deliveryLog.push(await exhausted());
+          deliveryLog.push(await exhausted('retries_exhausted'));
           delivery = 'exhausted';
         } else {
           const [firstTier, ...remainingTiers] = decision.tiers;

@@ -128,6 +128,8 @@ export interface DeliveryRedriven extends DeliveryRef {
 export interface DeliveryExhausted extends DeliveryRef {
   readonly attempts: number;
   readonly exhaustedAt: number;
+  /** An `ExhaustedReason` (@hookstream/delivery); null in records written before it was added. */
+  readonly reason: string | null;
 }
 
 interface EndpointRef {

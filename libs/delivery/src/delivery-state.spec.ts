@@ -36,7 +36,21 @@ const scheduled: DeliveryEvent = {
 const failed1: DeliveryEvent = { type: 'AttemptFailed', ...facts, attempt: attempt(1, 110, 500) };
 const retry2: DeliveryEvent = { type: 'RetryScheduled', ...facts, attempt: 2, dueAt: 5110 };
 const succeeded2: DeliveryEvent = { type: 'AttemptSucceeded', ...facts, attempt: attempt(2, 5120, 200) };
-const exhausted: DeliveryEvent = { type: 'DeliveryExhausted', ...facts, attempts: 1, exhaustedAt: 120 };
+const exhausted: DeliveryEvent = {
+  type: 'DeliveryExhausted',
+  ...facts,
+  attempts: 1,
+  exhaustedAt: 120,
+  reason: 'retries_exhausted',
+};
+/** The dispatcher found the endpoint disabled when the next attempt was due: it was not made. */
+const notAttempted = (attempts: number): DeliveryEvent => ({
+  type: 'DeliveryExhausted',
+  ...facts,
+  attempts,
+  exhaustedAt: 6000,
+  reason: 'endpoint_disabled',
+});
 const redriven: DeliveryEvent = { type: 'DeliveryRedriven', ...facts, redrivenAt: 9000 };
 
 const fold = (events: DeliveryEvent[], from: DeliveryState = UNKNOWN) => events.reduce(evolve, from);
@@ -48,6 +62,7 @@ const view = (state: DeliveryState) =>
         attempts: state.attempts.map((a) => a.n),
         nextAttemptAt: state.nextAttemptAt,
         transactionId: state.transactionId,
+        exhaustedReason: state.exhaustedReason,
       };
 
 describe('evolve', () => {
@@ -65,46 +80,88 @@ describe('evolve', () => {
   });
 
   it.each<[string, DeliveryEvent[], ReturnType<typeof view>]>([
-    ['scheduled', [scheduled], { status: 'pending', attempts: [], nextAttemptAt: 100, transactionId: 'txn_1' }],
+    [
+      'scheduled',
+      [scheduled],
+      { status: 'pending', attempts: [], nextAttemptAt: 100, transactionId: 'txn_1', exhaustedReason: null },
+    ],
     [
       'failed once',
       [scheduled, failed1],
-      { status: 'failed', attempts: [1], nextAttemptAt: 100, transactionId: 'txn_1' },
+      { status: 'failed', attempts: [1], nextAttemptAt: 100, transactionId: 'txn_1', exhaustedReason: null },
     ],
     [
       'waiting for its retry',
       [scheduled, failed1, retry2],
-      { status: 'failed', attempts: [1], nextAttemptAt: 5110, transactionId: 'txn_1' },
+      { status: 'failed', attempts: [1], nextAttemptAt: 5110, transactionId: 'txn_1', exhaustedReason: null },
     ],
     [
       'succeeded on the retry',
       [scheduled, failed1, retry2, succeeded2],
-      { status: 'succeeded', attempts: [1, 2], nextAttemptAt: null, transactionId: 'txn_1' },
+      { status: 'succeeded', attempts: [1, 2], nextAttemptAt: null, transactionId: 'txn_1', exhaustedReason: null },
     ],
     [
       'exhausted',
       [scheduled, failed1, exhausted],
-      { status: 'exhausted', attempts: [1], nextAttemptAt: null, transactionId: 'txn_1' },
+      {
+        status: 'exhausted',
+        attempts: [1],
+        nextAttemptAt: null,
+        transactionId: 'txn_1',
+        exhaustedReason: 'retries_exhausted',
+      },
+    ],
+    [
+      'not attempted: its endpoint disabled',
+      [scheduled, notAttempted(0)],
+      {
+        status: 'exhausted',
+        attempts: [],
+        nextAttemptAt: null,
+        transactionId: 'txn_1',
+        exhaustedReason: 'endpoint_disabled',
+      },
+    ],
+    [
+      'its retry not attempted: its endpoint disabled',
+      [scheduled, failed1, retry2, notAttempted(1)],
+      {
+        status: 'exhausted',
+        attempts: [1],
+        nextAttemptAt: null,
+        transactionId: 'txn_1',
+        exhaustedReason: 'endpoint_disabled',
+      },
+    ],
+    [
+      'redriven once its endpoint is back',
+      [scheduled, notAttempted(0), redriven],
+      { status: 'pending', attempts: [], nextAttemptAt: 9000, transactionId: 'txn_1', exhaustedReason: null },
+    ],
+    [
+      'a retry that went out before its endpoint was disabled, and succeeded',
+      [scheduled, failed1, notAttempted(1), succeeded2],
+      { status: 'succeeded', attempts: [1, 2], nextAttemptAt: null, transactionId: 'txn_1', exhaustedReason: null },
     ],
     [
       'redriven after exhaustion',
       [scheduled, failed1, exhausted, redriven],
-      { status: 'pending', attempts: [1], nextAttemptAt: 9000, transactionId: 'txn_1' },
+      { status: 'pending', attempts: [1], nextAttemptAt: 9000, transactionId: 'txn_1', exhaustedReason: null },
     ],
     [
       'a late retry after success',
       [scheduled, succeeded2, retry2],
-      { status: 'succeeded', attempts: [2], nextAttemptAt: null, transactionId: 'txn_1' },
+      { status: 'succeeded', attempts: [2], nextAttemptAt: null, transactionId: 'txn_1', exhaustedReason: null },
     ],
     [
       'exhaustion after success',
       [scheduled, succeeded2, exhausted],
-      { status: 'succeeded', attempts: [2], nextAttemptAt: null, transactionId: 'txn_1' },
+      { status: 'succeeded', attempts: [2], nextAttemptAt: null, transactionId: 'txn_1', exhaustedReason: null },
     ],
     [
       'a log read from the middle',
       [failed1],
-      { status: 'failed', attempts: [1], nextAttemptAt: null, transactionId: null },
+      { status: 'failed', attempts: [1], nextAttemptAt: null, transactionId: null, exhaustedReason: null },
     ],
   ])('%s', (_, events, expected) => {
     expect(view(fold(events))).toEqual(expected);
@@ -124,10 +181,11 @@ describe('evolve', () => {
 });
 
 describe('decide', () => {
-  it('redrives a failed, exhausted or succeeded delivery', () => {
+  it('redrives a failed, exhausted (attempted or not) or succeeded delivery', () => {
     for (const events of [
       [scheduled, failed1],
       [scheduled, failed1, exhausted],
+      [scheduled, notAttempted(0)],
       [scheduled, succeeded2],
     ]) {
       expect(decide({ type: 'RetryNow', now: 42 }, fold(events))).toEqual([

@@ -95,14 +95,14 @@ export class DeliveryLogWriter {
     await client.query(
       `INSERT INTO ${this.tables.deliveries} (id, tenant_id, environment, event_id, event_type, endpoint_id, status,
                                attempt_count, last_status_code, next_attempt_at, format_version, transaction_id,
-                               created_at, updated_at, schema_id, is_test)
+                               created_at, updated_at, schema_id, is_test, exhausted_reason)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],
                             $9::int[], $10::timestamptz[], $11::int[], $12::text[], $13::timestamptz[], $14::timestamptz[],
-                            $15::int[], $16::boolean[])
+                            $15::int[], $16::boolean[], $17::text[])
        ON CONFLICT (id) DO UPDATE SET
          status = EXCLUDED.status, attempt_count = EXCLUDED.attempt_count, last_status_code = EXCLUDED.last_status_code,
          next_attempt_at = EXCLUDED.next_attempt_at, format_version = EXCLUDED.format_version,
-         schema_id = EXCLUDED.schema_id, is_test = EXCLUDED.is_test,
+         schema_id = EXCLUDED.schema_id, is_test = EXCLUDED.is_test, exhausted_reason = EXCLUDED.exhausted_reason,
          transaction_id = EXCLUDED.transaction_id, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
       columns(
         states.map((state) => [
@@ -122,8 +122,9 @@ export class DeliveryLogWriter {
           new Date(state.updatedAt),
           state.schemaId,
           state.isTest,
+          state.exhaustedReason,
         ]),
-        16,
+        17,
       ),
     );
   }

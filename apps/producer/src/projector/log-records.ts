@@ -8,7 +8,7 @@ import {
   type InternalRecordName,
   type RetryScheduled,
 } from '@hookstream/contracts';
-import type { DeliveryEvent } from '@hookstream/delivery';
+import type { DeliveryEvent, ExhaustedReason } from '@hookstream/delivery';
 import { type AvroCodec, InternalRecordDecoder } from '@hookstream/kafka';
 
 const DELIVERY_LOG_RECORDS = (Object.keys(INTERNAL_RECORDS) as InternalRecordName[]).filter(
@@ -64,7 +64,14 @@ export function toDeliveryEvent(name: InternalRecordName | undefined, record: un
     }
     case 'delivery-exhausted': {
       const r = record as DeliveryExhausted;
-      return { type: 'DeliveryExhausted', attempts: r.attempts, exhaustedAt: r.exhaustedAt, ...deliveryRefOf(r) };
+      return {
+        type: 'DeliveryExhausted',
+        attempts: r.attempts,
+        exhaustedAt: r.exhaustedAt,
+        // Records from before the field was added: only a spent schedule wrote one then (410 Gone aside).
+        reason: (r.reason ?? 'retries_exhausted') as ExhaustedReason,
+        ...deliveryRefOf(r),
+      };
     }
     default:
       return undefined;

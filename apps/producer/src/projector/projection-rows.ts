@@ -1,5 +1,5 @@
 /** Rows of the delivery projections, as the projector writes them and the status queries read them. */
-import type { AttemptSummary, DeliveryState } from '@hookstream/delivery';
+import type { AttemptSummary, DeliveryState, ExhaustedReason } from '@hookstream/delivery';
 
 export interface DeliveryRow {
   id: string;
@@ -16,6 +16,7 @@ export interface DeliveryRow {
   transaction_id: string | null;
   is_test: boolean;
   next_attempt_at: Date | null;
+  exhausted_reason: ExhaustedReason | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -50,6 +51,7 @@ export function deliveryStateOf(
     isTest: row.is_test,
     attempts,
     nextAttemptAt: row.next_attempt_at?.getTime() ?? null,
+    exhaustedReason: row.exhausted_reason,
     createdAt: row.created_at.getTime(),
     updatedAt: row.updated_at.getTime(),
   };

@@ -20,6 +20,8 @@ export interface DeliverySummary {
   isTest: boolean;
   createdAt: string;
   nextAttemptAt: string | null;
+  /** Why an exhausted delivery gets no further attempt (`ExhaustedReason`); null for any other status. */
+  exhaustedReason: string | null;
 }
 
 export interface DeliveryDetail extends DeliverySummary {
@@ -62,6 +64,7 @@ const summary = (row: DeliveryRow): DeliverySummary => ({
   isTest: row.is_test,
   createdAt: row.created_at.toISOString(),
   nextAttemptAt: row.next_attempt_at?.toISOString() ?? null,
+  exhaustedReason: row.exhausted_reason,
 });
 
 /** Keyset cursor: the (created_at, id) of the last row of a page, opaque to clients. */
