@@ -87,15 +87,18 @@ describe('POST /v1/endpoints/:id/recover', () => {
   });
 
   const delivery = async (id: string) => (await api<Delivery>('GET', `/v1/deliveries/${id}`, { key })).body;
+  /** The delivery once it has this status. */
+  const deliveryWhen = (id: string, status: string) =>
+    waitFor(`${id} to be ${status}`, async () => {
+      const current = await delivery(id);
+      return current.status === status ? current : undefined;
+    });
 
   it('sends every failed delivery since a time again: a second attempt, the same webhook-id; older ones stay', async () => {
     receiver.answer('/recover', 500);
     const endpointId = await createEndpoint(api, key, `${receiverUrl}/recover`);
     const earlierId = deliveryIdFor(await publish(api, key, 'recover_earlier'), endpointId);
-    const earlier = await waitFor('the earlier failed delivery', async () => {
-      const current = await delivery(earlierId);
-      return current.status === 'failed' ? current : undefined;
-    });
+    const earlier = await deliveryWhen(earlierId, 'failed');
     const since = new Date(Date.parse(earlier.createdAt) + 1).toISOString();
     const eventIds: string[] = [];
     for (let n = 0; n < 3; n++) eventIds.push(await publish(api, key, `recover_${n}`));
@@ -114,10 +117,7 @@ describe('POST /v1/endpoints/:id/recover', () => {
     expect(recovered).toEqual({ status: 202, body: { recovering: 3, since } });
 
     for (const id of ids) {
-      const done = await waitFor(`${id} to succeed`, async () => {
-        const current = await delivery(id);
-        return current.status === 'succeeded' ? current : undefined;
-      });
+      const done = await deliveryWhen(id, 'succeeded');
       expect(done.attempts.map((attempt) => [attempt.n, attempt.statusCode])).toEqual([
         [1, 500],
         [2, 200],
@@ -132,10 +132,7 @@ describe('POST /v1/endpoints/:id/recover', () => {
     receiver.answer('/exhausted', 500);
     const endpointId = await createEndpoint(api, key, `${receiverUrl}/exhausted`, { retrySchedule: [] });
     const id = deliveryIdFor(await publish(api, key, 'recover_exhausted'), endpointId);
-    const exhausted = await waitFor('the exhausted delivery', async () => {
-      const current = await delivery(id);
-      return current.status === 'exhausted' ? current : undefined;
-    });
+    const exhausted = await deliveryWhen(id, 'exhausted');
     expect(exhausted.exhaustedReason).toBe('retries_exhausted');
 
     receiver.answer('/exhausted', 200);
@@ -144,10 +141,7 @@ describe('POST /v1/endpoints/:id/recover', () => {
       body: { since: exhausted.createdAt },
     });
     expect(recovered).toEqual({ status: 202, body: { recovering: 1, since: exhausted.createdAt } });
-    const done = await waitFor('the second attempt', async () => {
-      const current = await delivery(id);
-      return current.status === 'succeeded' ? current : undefined;
-    });
+    const done = await deliveryWhen(id, 'succeeded');
     expect(done.attempts.map((attempt) => [attempt.n, attempt.statusCode])).toEqual([
       [1, 500],
       [2, 200],
@@ -171,10 +165,7 @@ describe('POST /v1/endpoints/:id/recover', () => {
     running.push(await startDispatcher(prefix));
 
     // Not left pending for ever: exhausted, with the reason, and nothing sent.
-    const ended = await waitFor('the delivery to end', async () => {
-      const current = await delivery(id);
-      return current.status === 'exhausted' ? current : undefined;
-    });
+    const ended = await deliveryWhen(id, 'exhausted');
     expect(ended).toMatchObject({ exhaustedReason: 'endpoint_disabled', nextAttemptAt: null, attempts: [] });
     expect(receiver.on('/paused')).toHaveLength(0);
     const grpc = deliveryStatusClient(grpcAddress, key);
@@ -191,10 +182,7 @@ describe('POST /v1/endpoints/:id/recover', () => {
       body: { since: pending.createdAt },
     });
     expect(recovered).toEqual({ status: 202, body: { recovering: 1, since: pending.createdAt } });
-    const done = await waitFor('the delivery to succeed', async () => {
-      const current = await delivery(id);
-      return current.status === 'succeeded' ? current : undefined;
-    });
+    const done = await deliveryWhen(id, 'succeeded');
     expect(done.attempts.map((attempt) => [attempt.n, attempt.statusCode])).toEqual([[1, 200]]);
     expect(done.exhaustedReason).toBeNull();
     expect(receiver.on('/paused').map((webhook) => webhook.headers['webhook-id'])).toEqual([id]);
