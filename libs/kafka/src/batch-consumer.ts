@@ -1,16 +1,25 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { groupConsumer } from './group-consumer';
+import { OffsetCommitter } from './offset-committer';
 
 /** The longest wait between two tries of a batch during an outage: how late it resumes at most. */
 const OUTAGE_MAX_BACKOFF_MS = 2000;
+/** How often the Kafka offsets of handled batches are committed. */
+const COMMIT_INTERVAL_MS = 500;
 
 /**
  * Hands whole batches to a handler that makes them durable elsewhere (with the offsets, in the same
- * transaction); the Kafka commit afterwards only saves a restart some re-reading.
+ * transaction, or idempotently); the Kafka commit only saves a restart some re-reading, so it is made every
+ * half second rather than after each batch, off the batches' path (per batch it was up to 75 commits a
+ * second per group at 500 events/s).
  */
 export class BatchConsumer {
   private readonly consumer: Consumer;
+  /** Per topic and partition, the offset to resume from: every batch before it is handled. */
+  private readonly done = new Map<string, Map<number, bigint>>();
+  private readonly committers: Map<string, OffsetCommitter>;
+  private commitTimer?: NodeJS.Timeout;
   /** When the current outage of `options.outage.dependency` began. */
   private outageSince?: number;
 
@@ -38,11 +47,25 @@ export class BatchConsumer {
     },
   ) {
     this.consumer = groupConsumer(options.kafka, options.groupId);
+    this.committers = new Map(
+      options.topics.map((topic) => [topic, new OffsetCommitter(this.consumer, topic, options.logger)]),
+    );
   }
 
   async start(): Promise<void> {
     await this.consumer.connect();
     for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      // A partition taken away by a rebalance is someone else's to commit now.
+      for (const [topic, done] of this.done) {
+        const assigned = new Set(payload.memberAssignment[topic] ?? []);
+        for (const partition of done.keys()) {
+          if (assigned.has(partition)) continue;
+          done.delete(partition);
+          this.committers.get(topic)?.forget(partition);
+        }
+      }
+    });
     await this.consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       autoCommit: false,
@@ -63,14 +86,18 @@ export class BatchConsumer {
           await new Promise((resolve) => setTimeout(resolve, 1000));
           throw error;
         }
-        const next = (BigInt(batch.lastOffset()) + 1n).toString();
         resolveOffset(batch.lastOffset());
-        await this.consumer
-          .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }])
-          .catch((error: unknown) => this.options.logger.debug({ err: error }, 'offset commit failed'));
+        const done = this.done.get(batch.topic) ?? new Map<number, bigint>();
+        done.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
+        this.done.set(batch.topic, done);
         await heartbeat();
       },
     });
+    this.commitTimer = setInterval(() => void this.commit(), COMMIT_INTERVAL_MS);
+  }
+
+  private async commit(): Promise<void> {
+    for (const [topic, done] of this.done) await this.committers.get(topic)?.commit(done);
   }
 
   private async handleThroughOutages(
@@ -99,7 +126,11 @@ export class BatchConsumer {
     }
   }
 
-  stop(): Promise<void> {
-    return this.consumer.disconnect();
+  /** Stops fetching, lets the batches in hand finish, commits what they handled. */
+  async stop(): Promise<void> {
+    clearInterval(this.commitTimer);
+    await this.consumer.stop();
+    await this.commit();
+    await this.consumer.disconnect();
   }
 }

@@ -1,13 +1,28 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { groupConsumer } from './group-consumer';
+import { OffsetCommitter } from './offset-committer';
+
+/** How often the offsets of handled messages are committed. */
+const COMMIT_INTERVAL_MS = 500;
+/**
+ * A fetch waits for this many bytes, or for `FETCH_WAIT_MS`: a consumer of a few records in a busy log (the delivery
+ * log, for `EndpointDisabled`) then reads it in a few fetches a second, not in one per record that arrives.
+ */
+const FETCH_MIN_BYTES = 64 * 1024;
+const FETCH_WAIT_MS = 250;
 
 /**
- * One message at a time, committed after its handler resolves (at least once): for side effects
- * that are idempotent and few, such as applying an endpoint event to configuration.
+ * One message at a time, its offset committed once its handler resolved (at least once), every half second
+ * rather than after each fetch (kafkajs's own commits): for side effects that are idempotent, few and in no
+ * hurry (a quarter of a second at most), such as applying an endpoint event to configuration.
  */
 export class RecordConsumer {
   private readonly consumer: Consumer;
+  /** Per partition, the offset to resume from: every message before it is handled. */
+  private readonly done = new Map<number, bigint>();
+  private readonly committer: OffsetCommitter;
+  private commitTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly options: {
@@ -18,16 +33,31 @@ export class RecordConsumer {
       handle(message: KafkaMessage, partition: number): Promise<void>;
     },
   ) {
-    this.consumer = groupConsumer(options.kafka, options.groupId);
+    this.consumer = groupConsumer(options.kafka, options.groupId, {
+      minBytes: FETCH_MIN_BYTES,
+      maxWaitTimeInMs: FETCH_WAIT_MS,
+    });
+    this.committer = new OffsetCommitter(this.consumer, options.topic, options.logger);
   }
 
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      // A partition taken away by a rebalance is someone else's to commit now.
+      const assigned = new Set(payload.memberAssignment[this.options.topic] ?? []);
+      for (const partition of this.done.keys()) {
+        if (assigned.has(partition)) continue;
+        this.done.delete(partition);
+        this.committer.forget(partition);
+      }
+    });
     await this.consumer.run({
+      autoCommit: false,
       eachMessage: async ({ message, partition }) => {
         try {
           await this.options.handle(message, partition);
+          this.done.set(partition, BigInt(message.offset) + 1n);
         } catch (error) {
           // Left uncommitted: kafkajs seeks back and the message comes again.
           this.options.logger.warn(
@@ -39,9 +69,14 @@ export class RecordConsumer {
         }
       },
     });
+    this.commitTimer = setInterval(() => void this.committer.commit(this.done), COMMIT_INTERVAL_MS);
   }
 
-  stop(): Promise<void> {
-    return this.consumer.disconnect();
+  /** Stops fetching, lets the message in hand finish, commits what was handled. */
+  async stop(): Promise<void> {
+    clearInterval(this.commitTimer);
+    await this.consumer.stop();
+    await this.committer.commit(this.done);
+    await this.consumer.disconnect();
   }
 }
