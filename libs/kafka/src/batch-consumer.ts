@@ -1,7 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { groupConsumer } from './group-consumer';
-import { OffsetCommitter } from './offset-committer';
+import { PeriodicCommits } from './offset-committer';
 
 /** The longest wait between two tries of a batch during an outage: how late it resumes at most. */
 const OUTAGE_MAX_BACKOFF_MS = 2000;
@@ -16,10 +16,7 @@ const COMMIT_INTERVAL_MS = 500;
  */
 export class BatchConsumer {
   private readonly consumer: Consumer;
-  /** Per topic and partition, the offset to resume from: every batch before it is handled. */
-  private readonly done = new Map<string, Map<number, bigint>>();
-  private readonly committers: Map<string, OffsetCommitter>;
-  private commitTimer?: NodeJS.Timeout;
+  private readonly commits: PeriodicCommits;
   /** When the current outage of `options.outage.dependency` began. */
   private outageSince?: number;
 
@@ -47,25 +44,12 @@ export class BatchConsumer {
     },
   ) {
     this.consumer = groupConsumer(options.kafka, options.groupId);
-    this.committers = new Map(
-      options.topics.map((topic) => [topic, new OffsetCommitter(this.consumer, topic, options.logger)]),
-    );
+    this.commits = new PeriodicCommits(this.consumer, options.topics, options.logger, COMMIT_INTERVAL_MS);
   }
 
   async start(): Promise<void> {
     await this.consumer.connect();
     for (const topic of this.options.topics) await this.consumer.subscribe({ topic, fromBeginning: true });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      // A partition taken away by a rebalance is someone else's to commit now.
-      for (const [topic, done] of this.done) {
-        const assigned = new Set(payload.memberAssignment[topic] ?? []);
-        for (const partition of done.keys()) {
-          if (assigned.has(partition)) continue;
-          done.delete(partition);
-          this.committers.get(topic)?.forget(partition);
-        }
-      }
-    });
     await this.consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       autoCommit: false,
@@ -87,17 +71,11 @@ export class BatchConsumer {
           throw error;
         }
         resolveOffset(batch.lastOffset());
-        const done = this.done.get(batch.topic) ?? new Map<number, bigint>();
-        done.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
-        this.done.set(batch.topic, done);
+        this.commits.handled(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
         await heartbeat();
       },
     });
-    this.commitTimer = setInterval(() => void this.commit(), COMMIT_INTERVAL_MS);
-  }
-
-  private async commit(): Promise<void> {
-    for (const [topic, done] of this.done) await this.committers.get(topic)?.commit(done);
+    this.commits.start();
   }
 
   private async handleThroughOutages(
@@ -128,9 +106,8 @@ export class BatchConsumer {
 
   /** Stops fetching, lets the batches in hand finish, commits what they handled. */
   async stop(): Promise<void> {
-    clearInterval(this.commitTimer);
     await this.consumer.stop();
-    await this.commit();
+    await this.commits.stop();
     await this.consumer.disconnect();
   }
 }

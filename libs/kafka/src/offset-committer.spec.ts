@@ -1,6 +1,6 @@
 import type { Consumer } from 'kafkajs';
 import pino from 'pino';
-import { OffsetCommitter } from './offset-committer';
+import { OffsetCommitter, PeriodicCommits } from './offset-committer';
 
 function committerWithRecordedCommits() {
   const commits: { partition: number; offset: string }[][] = [];
@@ -44,5 +44,29 @@ describe('OffsetCommitter', () => {
     committer.forget(0);
     await committer.commit([[0, 10n]]);
     expect(commits).toHaveLength(2);
+  });
+});
+
+describe('PeriodicCommits', () => {
+  it('commits what was handled on stop, except the partitions a rebalance took away', async () => {
+    const commits: { topic: string; partition: number; offset: string }[][] = [];
+    let onJoin: (event: { payload: { memberAssignment: Record<string, number[]> } }) => void = () => undefined;
+    const consumer = {
+      events: { GROUP_JOIN: 'consumer.group_join' },
+      on: (_event: string, listener: typeof onJoin) => (onJoin = listener),
+      commitOffsets: async (offsets: { topic: string; partition: number; offset: string }[]) => {
+        commits.push(offsets);
+      },
+    } as unknown as Consumer;
+    const periodic = new PeriodicCommits(consumer, ['events', 'log'], pino({ enabled: false }), 60_000);
+    periodic.handled('events', 0, 10n);
+    periodic.handled('events', 1, 4n);
+    periodic.handled('log', 2, 7n);
+    onJoin({ payload: { memberAssignment: { events: [0], log: [2] } } });
+    await periodic.stop();
+    expect(commits).toEqual([
+      [{ topic: 'events', partition: 0, offset: '10' }],
+      [{ topic: 'log', partition: 2, offset: '7' }],
+    ]);
   });
 });

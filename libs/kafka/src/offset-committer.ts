@@ -35,3 +35,54 @@ export class OffsetCommitter {
     this.committed.delete(partition);
   }
 }
+
+/**
+ * A group consumer's offsets of handled messages, committed every `intervalMs` and once more on `stop`, off the
+ * messages' path. A partition a rebalance took away is forgotten: it is someone else's to commit now.
+ */
+export class PeriodicCommits {
+  /** Per topic and partition, the offset to resume from: every message before it is handled. */
+  private readonly done = new Map<string, Map<number, bigint>>();
+  private readonly committers: Map<string, OffsetCommitter>;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    consumer: Consumer,
+    topics: readonly string[],
+    logger: Logger,
+    private readonly intervalMs: number,
+  ) {
+    this.committers = new Map(topics.map((topic) => [topic, new OffsetCommitter(consumer, topic, logger)]));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      for (const [topic, done] of this.done) {
+        const assigned = new Set(payload.memberAssignment[topic] ?? []);
+        for (const partition of done.keys()) {
+          if (assigned.has(partition)) continue;
+          done.delete(partition);
+          this.committers.get(topic)?.forget(partition);
+        }
+      }
+    });
+  }
+
+  /** Everything of the partition before `nextOffset` is handled. */
+  handled(topic: string, partition: number, nextOffset: bigint): void {
+    const done = this.done.get(topic) ?? new Map<number, bigint>();
+    done.set(partition, nextOffset);
+    this.done.set(topic, done);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.commit(), this.intervalMs);
+  }
+
+  /** Call once the consumer has stopped fetching: commits what was handled. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.commit();
+  }
+
+  private async commit(): Promise<void> {
+    for (const [topic, done] of this.done) await this.committers.get(topic)?.commit(done);
+  }
+}

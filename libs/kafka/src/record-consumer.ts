@@ -1,7 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { groupConsumer } from './group-consumer';
-import { OffsetCommitter } from './offset-committer';
+import { PeriodicCommits } from './offset-committer';
 
 /** How often the offsets of handled messages are committed. */
 const COMMIT_INTERVAL_MS = 500;
@@ -19,10 +19,7 @@ const FETCH_WAIT_MS = 250;
  */
 export class RecordConsumer {
   private readonly consumer: Consumer;
-  /** Per partition, the offset to resume from: every message before it is handled. */
-  private readonly done = new Map<number, bigint>();
-  private readonly committer: OffsetCommitter;
-  private commitTimer?: NodeJS.Timeout;
+  private readonly commits: PeriodicCommits;
 
   constructor(
     private readonly options: {
@@ -37,27 +34,18 @@ export class RecordConsumer {
       minBytes: FETCH_MIN_BYTES,
       maxWaitTimeInMs: FETCH_WAIT_MS,
     });
-    this.committer = new OffsetCommitter(this.consumer, options.topic, options.logger);
+    this.commits = new PeriodicCommits(this.consumer, [options.topic], options.logger, COMMIT_INTERVAL_MS);
   }
 
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      // A partition taken away by a rebalance is someone else's to commit now.
-      const assigned = new Set(payload.memberAssignment[this.options.topic] ?? []);
-      for (const partition of this.done.keys()) {
-        if (assigned.has(partition)) continue;
-        this.done.delete(partition);
-        this.committer.forget(partition);
-      }
-    });
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ message, partition }) => {
         try {
           await this.options.handle(message, partition);
-          this.done.set(partition, BigInt(message.offset) + 1n);
+          this.commits.handled(this.options.topic, partition, BigInt(message.offset) + 1n);
         } catch (error) {
           // Left uncommitted: kafkajs seeks back and the message comes again.
           this.options.logger.warn(
@@ -69,14 +57,13 @@ export class RecordConsumer {
         }
       },
     });
-    this.commitTimer = setInterval(() => void this.committer.commit(this.done), COMMIT_INTERVAL_MS);
+    this.commits.start();
   }
 
   /** Stops fetching, lets the message in hand finish, commits what was handled. */
   async stop(): Promise<void> {
-    clearInterval(this.commitTimer);
     await this.consumer.stop();
-    await this.committer.commit(this.done);
+    await this.commits.stop();
     await this.consumer.disconnect();
   }
 }
