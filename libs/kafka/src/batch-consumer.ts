@@ -104,9 +104,8 @@ export class BatchConsumer {
     }
   }
 
-  /** Stops fetching, lets the batches in hand finish, commits what they handled. */
+  /** Commits what was handled, then stops (kafkajs commits nothing once stopped): what is in hand is read again. */
   async stop(): Promise<void> {
-    await this.consumer.stop();
     await this.commits.stop();
     await this.consumer.disconnect();
   }

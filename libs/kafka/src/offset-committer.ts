@@ -76,7 +76,7 @@ export class PeriodicCommits {
     this.timer = setInterval(() => void this.commit(), this.intervalMs);
   }
 
-  /** Call once the consumer has stopped fetching: commits what was handled. */
+  /** Commits what was handled. Call it before the consumer stops: kafkajs refuses commits once it has stopped. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.commit();

@@ -60,9 +60,8 @@ export class RecordConsumer {
     this.commits.start();
   }
 
-  /** Stops fetching, lets the message in hand finish, commits what was handled. */
+  /** Commits what was handled, then stops (kafkajs commits nothing once stopped): what is in hand is read again. */
   async stop(): Promise<void> {
-    await this.consumer.stop();
     await this.commits.stop();
     await this.consumer.disconnect();
   }
