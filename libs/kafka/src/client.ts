@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type LogEntry, type logCreator, type RetryOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaSettings } from './kafka-settings';
+import { fixKafkajsRequestQueue } from './kafkajs-request-queue-fix';
 
 const pinoLevel: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -28,6 +29,7 @@ export function createKafka(
   logger: Logger,
   retry: Pick<RetryOptions, 'maxRetryTime' | 'retries'> = {},
 ): Kafka {
+  if (!fixKafkajsRequestQueue()) logger.warn('kafkajs is not 2.2.4: its request queue is used as it is, unfixed');
   return new Kafka({
     clientId,
     brokers: [...settings.brokers],
