@@ -96,11 +96,14 @@ export class ConcurrentConsumer {
     this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs ?? 1000);
   }
 
-  /** Stops fetching, waits for what is in flight (up to the timeout), commits, disconnects. */
+  /**
+   * Stops taking messages, waits for what is in flight (up to the timeout), commits, then leaves the group:
+   * kafkajs takes no commit once the consumer has stopped, so fetching is paused instead until then.
+   */
   async stop(timeoutMs: number): Promise<void> {
     this.isStopping = true;
     for (const wake of this.capacityWaiters.splice(0)) wake();
-    await this.consumer.stop();
+    if (this.commitTimer) this.consumer.pause([{ topic: this.options.topic }]);
     const deadline = Date.now() + timeoutMs;
     while (this.buffered > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     if (this.buffered > 0)

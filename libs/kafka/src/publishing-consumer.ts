@@ -55,6 +55,7 @@ export class PublishingConsumer {
   private readonly done = new Map<number, bigint>();
   private readonly committer: OffsetCommitter;
   private commitTimer?: NodeJS.Timeout;
+  private isStopping = false;
 
   constructor(private readonly options: PublishingConsumerOptions) {
     this.consumer = groupConsumer(options.kafka, options.groupId);
@@ -84,10 +85,14 @@ export class PublishingConsumer {
     this.commitTimer = setInterval(() => void this.committer.commit(this.done), this.options.commitIntervalMs ?? 500);
   }
 
-  /** Stops fetching, lets each partition finish the slice it is on, commits (what is queued is read again later). */
+  /**
+   * Stops taking batches, lets each partition finish the slice it is on, commits what was published (what is
+   * queued is read again later), then leaves. The group is left last: kafkajs takes no commit once stopped.
+   */
   async stop(): Promise<void> {
     clearInterval(this.commitTimer);
-    await this.consumer.stop();
+    this.isStopping = true;
+    if (this.commitTimer) this.consumer.pause([{ topic: this.options.topic }]);
     await Promise.all([...this.backlogs.values()].map((backlog) => backlog.abandon()));
     this.backlogs.clear();
     await this.committer.commit(this.done);
@@ -95,7 +100,8 @@ export class PublishingConsumer {
   }
 
   private async take({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (!isRunning() || isStale()) return;
+    // A batch fetched before the pause is left for whoever reads the partition next.
+    if (this.isStopping || !isRunning() || isStale()) return;
     const backlog = this.backlogFor(batch.partition);
     const takenAt = performance.now();
     backlog.add(batch.messages, BigInt(batch.lastOffset()), takenAt);
