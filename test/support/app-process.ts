@@ -14,7 +14,7 @@ export interface RunningApp {
   readonly output: () => string;
   /** The exit code (or signal) once it has stopped by itself. */
   exited(): Promise<number | NodeJS.Signals | null>;
-  /** SIGTERM, then the exit code (or signal) once it has stopped. */
+  /** SIGTERM, then the exit code (or signal) once it has stopped; throws, with its output, if its stop was stuck. */
   stop(): Promise<number | NodeJS.Signals | null>;
 }
 
@@ -43,8 +43,12 @@ export function startApp(name: AppName, env: NodeJS.ProcessEnv): RunningApp {
     output: () => output,
     exited: () => exited,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const result = await exited;
+      // An app stuck stopping exits 1 once its stop deadline passes, naming the step it was stuck on.
+      if (result === 1) throw new Error(`${name} did not stop cleanly\n--- ${name} output ---\n${output.slice(-4000)}`);
+      return result;
     },
   };
 }

@@ -29,6 +29,8 @@ void runApp({
   host: config.host,
   port: config.port,
   logLevel: config.logLevel,
+  // The consumer lets requests in flight finish for up to SHUTDOWN_TIMEOUT_MS; the clients close after it.
+  stopDeadlineMs: config.shutdownTimeoutMs + 15_000,
   async compose(logger) {
     const kafka = createKafka(config.kafka, 'hookstream-dispatcher', logger);
     const admin = await connectAdmin(kafka, config.kafka, logger);
@@ -144,13 +146,13 @@ void runApp({
         await consumer.start();
       },
       closeables: [
-        () => consumer.stop(config.shutdownTimeoutMs),
-        async () => worker.dispose(),
-        () => registry.stop(),
-        () => sender.close(),
-        () => publisher.disconnect(),
-        () => quarantine.disconnect(),
-        () => admin.disconnect(),
+        ['dispatch consumer', () => consumer.stop(config.shutdownTimeoutMs)],
+        ['dispatch worker', async () => worker.dispose()],
+        ['endpoint registry', () => registry.stop()],
+        ['HTTP sender', () => sender.close()],
+        ['publisher', () => publisher.disconnect()],
+        ['quarantine publisher', () => quarantine.disconnect()],
+        ['Kafka admin', () => admin.disconnect()],
       ],
     };
   },

@@ -139,7 +139,10 @@ void runApp({
         ],
       }),
       afterListen: () => scheduler.start(),
-      closeables: [() => scheduler.stop(), () => admin.disconnect()],
+      closeables: [
+        ['retry scheduler', () => scheduler.stop()],
+        ['Kafka admin', () => admin.disconnect()],
+      ],
     };
   },
 });

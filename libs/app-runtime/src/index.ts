@@ -1,1 +1,2 @@
+export * from './close-in-order';
 export * from './run-app';

@@ -2,11 +2,15 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createLogger, PinoNestLogger, type Logger } from '@hookstream/observability';
 import { ConfigError } from '@hookstream/settings';
+import { type Closeable, closeInOrder } from './close-in-order';
+
+/** A stop that takes longer is stuck; an orchestrator's grace period (Kubernetes: 30 s) ends it anyway. */
+const DEFAULT_STOP_DEADLINE_MS = 30_000;
 
 export interface AppComposition {
   readonly module: DynamicModule;
   /** Closed in order after the HTTP server stops (consumers first, then clients, then pools). */
-  readonly closeables: readonly (() => Promise<unknown>)[];
+  readonly closeables: readonly Closeable[];
   /** Filters, pipes, body parsers, OpenAPI: whatever the app sets up before it listens. */
   configure?(app: INestApplication): void;
   /** Runs once the app listens (consumers that should start only when health answers). */
@@ -18,6 +22,8 @@ export interface RunAppOptions {
   readonly host: string;
   readonly port: number;
   readonly logLevel: string;
+  /** How long an orderly stop may take before the app exits 1, naming the step it was stuck on (30 s by default). */
+  readonly stopDeadlineMs?: number;
   /** The composition root: connects clients, builds the app module. */
   compose(logger: Logger): Promise<AppComposition>;
 }
@@ -33,7 +39,6 @@ export async function runApp(options: RunAppOptions): Promise<void> {
     process.exit(1);
   }
   const app = await NestFactory.create(composition.module, { logger: new PinoNestLogger(logger), bodyParser: false });
-  const closeables = composition.closeables;
 
   // Installed before anything listens or consumes: a SIGTERM during start-up is an orderly stop too.
   let isStopping = false;
@@ -41,9 +46,18 @@ export async function runApp(options: RunAppOptions): Promise<void> {
     if (isStopping) return;
     isStopping = true;
     logger.info({ signal }, `${options.name} stopping`);
-    await app.close();
-    for (const close of closeables) {
-      await close().catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
+    const deadlineMs = options.stopDeadlineMs ?? DEFAULT_STOP_DEADLINE_MS;
+    const { stuckOn } = await closeInOrder(
+      [['HTTP server', () => app.close()], ...composition.closeables],
+      logger,
+      deadlineMs,
+    );
+    if (stuckOn !== undefined) {
+      logger.error(
+        { step: stuckOn, deadlineMs },
+        `${options.name} did not stop within ${deadlineMs} ms: ${stuckOn} still closing`,
+      );
+      process.exit(1);
     }
     process.exit(0);
   };
