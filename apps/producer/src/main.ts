@@ -70,7 +70,14 @@ void runApp({
     const publisher = new Publisher(publishing, { timeoutMs: config.publishTimeoutMs });
     await publisher.connect();
     logger.debug('start-up: publisher connected');
-    const outbox = new OutboxRelay(pool, publisher, codec, schemas.internal['endpoint-configured'], logger);
+    const outbox = new OutboxRelay(
+      pool,
+      topics.endpoints,
+      publisher,
+      codec,
+      schemas.internal['endpoint-configured'],
+      logger,
+    );
     await outbox.start();
     logger.debug('start-up: outbox relay started');
     const context = new ProducerContext(

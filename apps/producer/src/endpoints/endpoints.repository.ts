@@ -3,6 +3,7 @@ import type { Environment } from '@hookstream/contracts';
 import type { EndpointSubscription } from '@hookstream/delivery';
 import { type Pool, type PoolClient, withTransaction } from '@hookstream/postgres';
 import { DATABASE } from '../tokens';
+import { OUTBOX_CHANNEL } from './outbox-relay';
 
 export interface EndpointRow {
   id: string;
@@ -72,8 +73,6 @@ export interface Owner {
   readonly environment: Environment;
 }
 
-const OUTBOX_CHANNEL = 'hookstream_outbox';
-
 /**
  * Endpoints in Postgres, their system of record. Every change also goes to the outbox in the same
  * transaction; the relay publishes it to the compacted endpoints topic.
@@ -81,8 +80,6 @@ const OUTBOX_CHANNEL = 'hookstream_outbox';
 @Injectable()
 export class EndpointsRepository {
   constructor(@Inject(DATABASE) private readonly db: Pool) {}
-
-  static readonly outboxChannel = OUTBOX_CHANNEL;
 
   async create(
     owner: Owner,

@@ -3,7 +3,10 @@ import type { AvroCodec, Publisher, RegisteredSchema } from '@hookstream/kafka';
 import type { Logger } from '@hookstream/observability';
 import { type Pool, withTransaction } from '@hookstream/postgres';
 import type { PoolClient } from '@hookstream/postgres';
-import { EndpointsRepository, type EndpointRow } from './endpoints.repository';
+import type { EndpointRow } from './endpoints.repository';
+
+/** The relay listens here; a change to the outbox notifies it, in the change's transaction. */
+export const OUTBOX_CHANNEL = 'hookstream_outbox';
 
 const BATCH = 200;
 const SWEEP_INTERVAL_MS = 1000;
@@ -42,7 +45,8 @@ export function endpointRecord(row: EndpointRow, now = Date.now()): EndpointConf
 
 /**
  * Publishes the outbox to the endpoints topic: woken by NOTIFY, swept every second in case a
- * notification was missed, and flushed by the API before it answers a change.
+ * notification was missed, and flushed by the API before it answers a change. Only the entries for its own
+ * topic: a database shared with another deployment (another topic prefix) holds theirs too, for their relay.
  */
 export class OutboxRelay {
   private listener?: PoolClient;
@@ -51,9 +55,11 @@ export class OutboxRelay {
   private isRequested = false;
   private sweeps = 0;
   private isFailing = false;
+  private isStopped = false;
 
   constructor(
     private readonly db: Pool,
+    private readonly topic: string,
     private readonly publisher: Publisher,
     private readonly codec: AvroCodec,
     private readonly schema: RegisteredSchema,
@@ -63,15 +69,19 @@ export class OutboxRelay {
   async start(): Promise<void> {
     this.listener = await this.db.connect();
     this.listener.on('notification', () => void this.flush().catch(() => undefined));
-    await this.listener.query(`LISTEN ${EndpointsRepository.outboxChannel}`);
+    await this.listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
     this.timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
     await this.flush();
   }
 
   async stop(): Promise<void> {
+    this.isStopped = true;
     clearInterval(this.timer);
-    await this.running;
-    this.listener?.release();
+    this.listener?.removeAllListeners('notification');
+    // A failed run was logged; whatever its outcome, the listener goes back, or the pool could never end.
+    await this.running?.catch(() => undefined);
+    // Still listening: closed, rather than handed to the pool's next user with its notifications.
+    this.listener?.release(true);
   }
 
   private async sweep(): Promise<void> {
@@ -85,6 +95,7 @@ export class OutboxRelay {
 
   /** Publishes everything pending; concurrent calls share one run, and a call during a run gets another. */
   flush(): Promise<void> {
+    if (this.isStopped) return Promise.resolve();
     if (this.running) {
       this.isRequested = true;
       return this.running;
@@ -129,24 +140,23 @@ export class OutboxRelay {
 
   private async publishBatch(): Promise<number> {
     return withTransaction(this.db, async (client) => {
-      const { rows: pending } = await client.query<{ id: string; topic: string; endpoint_id: string }>(
-        `SELECT id, topic, endpoint_id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+      const { rows: pending } = await client.query<{ id: string; endpoint_id: string }>(
+        `SELECT id, endpoint_id FROM outbox WHERE published_at IS NULL AND topic = $1
+          ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+        [this.topic],
       );
       if (pending.length === 0) return 0;
       const ids = [...new Set(pending.map((entry) => entry.endpoint_id))];
       const { rows } = await client.query<EndpointRow>('SELECT * FROM endpoints WHERE id = ANY($1)', [ids]);
       const byId = new Map(rows.map((row) => [row.id, row]));
-      const byTopic = new Map<string, { key: string; value: Buffer | null }[]>();
       // The current state of each endpoint once, whatever number of changes led to it; a tombstone once deleted.
-      for (const entry of pending) {
-        const messages = byTopic.get(entry.topic) ?? [];
-        if (messages.some((message) => message.key === entry.endpoint_id)) continue;
-        const row = byId.get(entry.endpoint_id);
+      const messages: { key: string; value: Buffer | null }[] = [];
+      for (const endpointId of ids) {
+        const row = byId.get(endpointId);
         const value = row && !row.deleted_at ? await this.codec.encode(this.schema.id, endpointRecord(row)) : null;
-        messages.push({ key: entry.endpoint_id, value });
-        byTopic.set(entry.topic, messages);
+        messages.push({ key: endpointId, value });
       }
-      for (const [topic, messages] of byTopic) await this.publisher.publish(topic, messages);
+      await this.publisher.publish(this.topic, messages);
       await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1)', [
         pending.map((entry) => entry.id),
       ]);
