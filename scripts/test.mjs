@@ -62,11 +62,21 @@ process.exit(exitCode);
 /**
  * One jest run over `projects`; its exit code. A buffered run prints its output in one piece once it has
  * finished, between two lines of the other, so that neither's report is cut up by the other's.
+ * `--forceExit`: on 2 cores jest runs the files in its own process, so an `afterAll` that failed half-way
+ * (a receiver left listening) would otherwise keep the finished run alive until CI's time limit.
  */
 function runJest(projects, env, { buffered }, laneArgs) {
   const child = spawn(
     process.execPath,
-    ['node_modules/jest/bin/jest.js', '--passWithNoTests', '--selectProjects', ...projects, ...jestArgs, ...laneArgs],
+    [
+      'node_modules/jest/bin/jest.js',
+      '--passWithNoTests',
+      '--forceExit',
+      '--selectProjects',
+      ...projects,
+      ...jestArgs,
+      ...laneArgs,
+    ],
     {
       cwd: repoRoot,
       env,
