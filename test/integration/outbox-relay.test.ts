@@ -3,7 +3,7 @@
 // and one entry it could never publish would hold every change behind it.
 import { loadInternalSchema, topicCatalogue, topicNames } from '@hookstream/contracts';
 import { AvroCodec, createSchemaRegistry, ensureTopics, Publisher } from '@hookstream/kafka';
-import { createPool, migrate } from '@hookstream/postgres';
+import { createPool, migrate, type Pool } from '@hookstream/postgres';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { OutboxRelay } from '../../apps/producer/src/endpoints/outbox-relay';
@@ -34,23 +34,31 @@ afterAll(async () => {
   await cleanUp(prefix);
 });
 
-it("publishes its own topic's entries and leaves another deployment's alone, and nothing once stopped", async () => {
-  const scratch = await createDatabase('it_outbox_relay');
+/** A scratch database with one tenant's endpoints of these ids, so that no producer's relay publishes its outbox. */
+async function databaseWithEndpoints(name: string, endpointIds: readonly string[]) {
+  const scratch = await createDatabase(name);
   const db = createPool(scratch.url, logger, 4);
+  await migrate(db, logger);
+  await db.query(`INSERT INTO tenants (id, name) VALUES ('ten_outbox', 'outbox')`);
+  await db.query(
+    `INSERT INTO endpoints (id, tenant_id, environment, url, event_types, format_version, timeout_ms, sealed_secret)
+     SELECT id, 'ten_outbox', 'sandbox', 'https://' || id || '.example', '{payin.succeeded}', 1, 5000, '\\x00'
+       FROM unnest($1::text[]) AS id`,
+    [endpointIds],
+  );
+  return { db, drop: () => scratch.drop() };
+}
+
+/** An endpoint change waiting in the outbox for the relay of `topic`, as the API writes one. */
+const queueChange = (db: Pool, topic: string, endpointId: string) =>
+  db.query('INSERT INTO outbox (topic, key, endpoint_id) VALUES ($1, $2, $2)', [topic, endpointId]);
+
+it("publishes its own topic's entries and leaves another deployment's alone, and nothing once stopped", async () => {
+  const { db, drop } = await databaseWithEndpoints('it_outbox_relay', ['ep_foreign', 'ep_own', 'ep_late']);
   try {
-    await migrate(db, logger);
-    await db.query(`INSERT INTO tenants (id, name) VALUES ('ten_outbox', 'outbox')`);
-    await db.query(
-      `INSERT INTO endpoints (id, tenant_id, environment, url, event_types, format_version, timeout_ms, sealed_secret)
-       VALUES ('ep_foreign', 'ten_outbox', 'sandbox', 'https://a.example', '{payin.succeeded}', 1, 5000, '\\x00'),
-              ('ep_own', 'ten_outbox', 'sandbox', 'https://b.example', '{payin.succeeded}', 1, 5000, '\\x00'),
-              ('ep_late', 'ten_outbox', 'sandbox', 'https://c.example', '{payin.succeeded}', 1, 5000, '\\x00')`,
-    );
     // The foreign entry comes first: a relay that took it would be held by it.
-    await db.query(`INSERT INTO outbox (topic, key, endpoint_id) VALUES ($1, 'ep_foreign', 'ep_foreign')`, [
-      foreignTopic,
-    ]);
-    await db.query(`INSERT INTO outbox (topic, key, endpoint_id) VALUES ($1, 'ep_own', 'ep_own')`, [topics.endpoints]);
+    await queueChange(db, foreignTopic, 'ep_foreign');
+    await queueChange(db, topics.endpoints, 'ep_own');
     const schema = await codec.register(topics.endpoints, loadInternalSchema('endpoint-configured'));
     const relay = new OutboxRelay(db, topics.endpoints, publisher, codec, schema, logger);
     const unpublished = async () =>
@@ -65,30 +73,21 @@ it("publishes its own topic's entries and leaves another deployment's alone, and
     expect(end?.high).toBe('1');
 
     await relay.stop();
-    await db.query(`INSERT INTO outbox (topic, key, endpoint_id) VALUES ($1, 'ep_late', 'ep_late')`, [
-      topics.endpoints,
-    ]);
+    await queueChange(db, topics.endpoints, 'ep_late');
     await relay.flush();
     expect(await unpublished()).toEqual(['ep_foreign', 'ep_late']);
   } finally {
     await db.end();
-    await scratch.drop();
+    await drop();
   }
 });
 
 it('gives its connection back when stopped during a publish that fails, so that the pool can end', async () => {
-  const scratch = await createDatabase('it_outbox_relay_stop');
-  const db = createPool(scratch.url, logger, 4);
+  const { db, drop } = await databaseWithEndpoints('it_outbox_relay_stop', ['ep_own']);
   try {
-    await migrate(db, logger);
-    await db.query(`INSERT INTO tenants (id, name) VALUES ('ten_outbox', 'outbox')`);
-    await db.query(
-      `INSERT INTO endpoints (id, tenant_id, environment, url, event_types, format_version, timeout_ms, sealed_secret)
-       VALUES ('ep_own', 'ten_outbox', 'sandbox', 'https://b.example', '{payin.succeeded}', 1, 5000, '\\x00')`,
-    );
     // A topic this broker does not have: the publish waits out its timeout, then fails.
     const missingTopic = `${prefix}.missing`;
-    await db.query(`INSERT INTO outbox (topic, key, endpoint_id) VALUES ($1, 'ep_own', 'ep_own')`, [missingTopic]);
+    await queueChange(db, missingTopic, 'ep_own');
     const schema = await codec.register(topics.endpoints, loadInternalSchema('endpoint-configured'));
     const impatient = new Publisher(kafka, { timeoutMs: 1_000 });
     await impatient.connect();
@@ -104,6 +103,6 @@ it('gives its connection back when stopped during a publish that fails, so that 
       await impatient.disconnect();
     }
   } finally {
-    await scratch.drop();
+    await drop();
   }
 });
