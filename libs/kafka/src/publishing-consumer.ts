@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { groupConsumer } from './group-consumer';
-import { OffsetCommitter } from './offset-committer';
+import { PeriodicCommits } from './offset-committer';
 import { PartitionBacklog } from './partition-backlog';
 import type { OutgoingRecord } from './send-chunks';
 import type { Publisher } from './publisher';
@@ -32,6 +32,7 @@ export interface PublishingConsumerOptions {
 }
 
 const DEFAULT_MESSAGES_PER_SLICE = 100;
+const DEFAULT_COMMIT_INTERVAL_MS = 500;
 /** Slices a partition may have waiting before its fetch waits for them: bounds memory under a backlog. */
 const SLICES_QUEUED_PER_PARTITION = 10;
 
@@ -51,15 +52,19 @@ const SLICES_QUEUED_PER_PARTITION = 10;
 export class PublishingConsumer {
   private readonly consumer: Consumer;
   private readonly backlogs = new Map<number, PartitionBacklog>();
-  /** Per partition, the offset to resume from: everything before it is published. */
-  private readonly done = new Map<number, bigint>();
-  private readonly committer: OffsetCommitter;
-  private commitTimer?: NodeJS.Timeout;
+  /** The offsets of what was published, committed every interval and as it stops. */
+  private readonly commits: PeriodicCommits;
+  private hasStarted = false;
   private isStopping = false;
 
   constructor(private readonly options: PublishingConsumerOptions) {
     this.consumer = groupConsumer(options.kafka, options.groupId);
-    this.committer = new OffsetCommitter(this.consumer, options.topic, options.logger);
+    this.commits = new PeriodicCommits(
+      this.consumer,
+      [options.topic],
+      options.logger,
+      options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
+    );
   }
 
   async start(): Promise<void> {
@@ -71,8 +76,6 @@ export class PublishingConsumer {
       for (const [partition, backlog] of this.backlogs) {
         if (assigned.has(partition)) continue;
         this.backlogs.delete(partition);
-        this.done.delete(partition);
-        this.committer.forget(partition);
         void backlog.abandon();
       }
     });
@@ -82,7 +85,8 @@ export class PublishingConsumer {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.take(payload),
     });
-    this.commitTimer = setInterval(() => void this.committer.commit(this.done), this.options.commitIntervalMs ?? 500);
+    this.hasStarted = true;
+    this.commits.start();
   }
 
   /**
@@ -90,12 +94,11 @@ export class PublishingConsumer {
    * queued is read again later), then leaves. The group is left last: kafkajs takes no commit once stopped.
    */
   async stop(): Promise<void> {
-    clearInterval(this.commitTimer);
     this.isStopping = true;
-    if (this.commitTimer) this.consumer.pause([{ topic: this.options.topic }]);
+    if (this.hasStarted) this.consumer.pause([{ topic: this.options.topic }]);
     await Promise.all([...this.backlogs.values()].map((backlog) => backlog.abandon()));
     this.backlogs.clear();
-    await this.committer.commit(this.done);
+    await this.commits.stop();
     await this.consumer.disconnect();
   }
 
@@ -130,7 +133,7 @@ export class PublishingConsumer {
         await publisher.publishRecords(records);
         this.options.afterPublish?.(partition);
         // A partition taken away meanwhile is committed by its new owner, who may be past this already.
-        if (this.backlogs.get(partition) === backlog) this.done.set(partition, nextOffset);
+        if (this.backlogs.get(partition) === backlog) this.commits.handled(topic, partition, nextOffset);
       },
       onFailure: (error, backoffMs) =>
         logger.warn({ err: error, topic, partition, backoffMs }, 'slice failed; trying it again'),
