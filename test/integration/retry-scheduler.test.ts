@@ -128,6 +128,8 @@ describe('retry scheduler', () => {
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     expect(exhausted.attempts.map((attempt) => attempt.n)).toEqual([1, 2, 3]);
+    // Each attempt was projected in a round of its own: the count carries the attempts before it.
+    expect(exhausted.attemptCount).toBe(3);
     // Nothing more comes: the schedule is spent.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(receiver.on('/down')).toHaveLength(3);

@@ -66,27 +66,33 @@ export class DeliveryLogWriter {
   }
 
   private async load(client: PoolClient, ids: string[]): Promise<Map<string, Known>> {
-    const [deliveries, attempts] = await Promise.all([
-      client.query<DeliveryRow>(`SELECT * FROM ${this.tables.deliveries} WHERE id = ANY($1)`, [ids]),
-      client.query<AttemptRow>(
-        `SELECT * FROM ${this.tables.attempts} WHERE delivery_id = ANY($1) ORDER BY delivery_id, n`,
-        [ids],
-      ),
+    const deliveries = await client.query<DeliveryRow>(`SELECT * FROM ${this.tables.deliveries} WHERE id = ANY($1)`, [
+      ids,
     ]);
+    // Most records are a delivery's first attempt or its scheduling: nothing to read from attempts.
+    const attempted = deliveries.rows.filter((row) => row.attempt_count > 0).map((row) => row.id);
+    const attempts =
+      attempted.length === 0
+        ? []
+        : (
+            await client.query<AttemptRow>(
+              `SELECT * FROM ${this.tables.attempts} WHERE delivery_id = ANY($1) ORDER BY delivery_id, n`,
+              [attempted],
+            )
+          ).rows;
     const attemptsOf = new Map<string, AttemptSummary[]>();
-    for (const row of attempts.rows) {
-      attemptsOf.set(row.delivery_id, [
-        ...(attemptsOf.get(row.delivery_id) ?? []),
-        {
-          n: row.n,
-          at: row.at.getTime(),
-          statusCode: row.status_code,
-          latencyMs: row.latency_ms,
-          errorClass: row.error_class,
-          error: row.error,
-          responseBody: row.response_body,
-        },
-      ]);
+    for (const row of attempts) {
+      let summaries = attemptsOf.get(row.delivery_id);
+      if (!summaries) attemptsOf.set(row.delivery_id, (summaries = []));
+      summaries.push({
+        n: row.n,
+        at: row.at.getTime(),
+        statusCode: row.status_code,
+        latencyMs: row.latency_ms,
+        errorClass: row.error_class,
+        error: row.error,
+        responseBody: row.response_body,
+      });
     }
     return new Map(deliveries.rows.map((row) => [row.id, deliveryStateOf(row, attemptsOf.get(row.id) ?? [])]));
   }
