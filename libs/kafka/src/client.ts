@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type LogEntry, type logCreator, type RetryOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaSettings } from './kafka-settings';
+import { speedUpKafkajsProduceEncoding } from './kafkajs-produce-encoding';
 import { fixKafkajsRequestQueue } from './kafkajs-request-queue-fix';
 
 const pinoLevel: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -30,6 +31,7 @@ export function createKafka(
   retry: Pick<RetryOptions, 'maxRetryTime' | 'retries'> = {},
 ): Kafka {
   if (!fixKafkajsRequestQueue()) logger.warn('kafkajs is not 2.2.4: its request queue is used as it is, unfixed');
+  if (!speedUpKafkajsProduceEncoding()) logger.warn('kafkajs encodes its produce requests with its own encoder');
   return new Kafka({
     clientId,
     brokers: [...settings.brokers],
