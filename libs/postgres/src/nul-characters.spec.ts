@@ -1,4 +1,4 @@
-import { nulCharacterPath, withoutNulCharacters } from './nul-characters';
+import { jsonWithoutNulCharacters, nulCharacterPath, withoutNulCharacters } from './nul-characters';
 
 describe('nulCharacterPath', () => {
   it('names the first string or key holding U+0000, nested in objects and arrays', () => {
@@ -31,5 +31,18 @@ describe('withoutNulCharacters', () => {
   it('returns a clean value as it is', () => {
     const clean = { a: ['b'] };
     expect(withoutNulCharacters(clean)).toBe(clean);
+  });
+});
+
+describe('jsonWithoutNulCharacters', () => {
+  it('is the JSON of the value, U+0000 in strings and keys replaced with U+FFFD', () => {
+    const value = { note: 'a\u0000b', ['k\u0000']: ['\u0000'], amount: 5 };
+    expect(JSON.parse(jsonWithoutNulCharacters(value))).toEqual({ note: 'a\uFFFDb', ['k\uFFFD']: ['\uFFFD'], amount: 5 });
+    expect(jsonWithoutNulCharacters({ note: 'clean', n: [1, null] })).toBe('{"note":"clean","n":[1,null]}');
+  });
+
+  it('keeps a backslash followed by the text u0000 as it is', () => {
+    const value = { note: 'C:\\u0000 is a path, not a NUL' };
+    expect(JSON.parse(jsonWithoutNulCharacters(value))).toEqual(value);
   });
 });

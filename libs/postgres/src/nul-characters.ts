@@ -31,6 +31,15 @@ function replaceNul(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, child]) => [replaceNul(key), replaceNul(child)]));
 }
 
+/**
+ * The JSON text of a value for a jsonb column, every U+0000 replaced by U+FFFD. JSON.stringify writes U+0000 as
+ * `\u0000`, so the value is walked only when its text holds that (or an escaped backslash before `u0000`).
+ */
+export function jsonWithoutNulCharacters(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json.includes('\\u0000') ? JSON.stringify(withoutNulCharacters(value)) : json;
+}
+
 /** Dates, buffers and other objects are values, not containers of text. */
 function isArrayOrPlainObject(value: unknown): value is object {
   if (value === null || typeof value !== 'object') return false;

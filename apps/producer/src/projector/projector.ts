@@ -13,9 +13,9 @@ import {
 import type { Logger } from '@hookstream/observability';
 import {
   isDatabaseUnavailable,
+  jsonWithoutNulCharacters,
   type Pool,
   type PoolClient,
-  withoutNulCharacters,
   withTransaction,
 } from '@hookstream/postgres';
 import { columns, DeliveryLogWriter } from './delivery-log-writer';
@@ -43,6 +43,8 @@ export class Projector {
   private readonly consumer: BatchConsumer;
   private readonly deliveryLog: DeliveryLogWriter;
   private readonly lastProjected = new Map<string, number>();
+  /** Per event type, format versions by writer schema id, as `formatVersionOf` finds them. */
+  private readonly formatVersions = new Map<string, Map<number, number>>();
   /** A fetch's batches, gathered to be written in one transaction. */
   private readonly rounds = new TurnGroups<PartitionBatch>((batches) => this.write(batches));
 
@@ -166,9 +168,7 @@ export class Projector {
         continue;
       }
       const { value: event, schemaId } = decoded.value;
-      const version = this.deps.schemas.events.get(event.type);
-      const formatVersion =
-        [...(version?.entries() ?? [])].find(([, registered]) => registered.id === schemaId)?.[0] ?? 1;
+      const formatVersion = this.formatVersionOf(event.type, schemaId);
       const data = this.deps.catalogue.renderData(event.type, formatVersion, event.data);
       rows.push([
         event.eventId,
@@ -177,7 +177,7 @@ export class Projector {
         event.type,
         new Date(event.createdAt),
         // The log keeps the exact bytes (`payload`); jsonb cannot hold U+0000.
-        JSON.stringify(withoutNulCharacters(data)),
+        jsonWithoutNulCharacters(data),
         schemaId,
         value,
       ]);
@@ -189,6 +189,19 @@ export class Projector {
        ON CONFLICT (id) DO NOTHING`,
       columns(rows),
     );
+  }
+
+  /** The format version an event was written in, by its writer schema's id: 1 for a schema not registered here. */
+  private formatVersionOf(type: string, schemaId: number): number {
+    let versions = this.formatVersions.get(type);
+    if (!versions) this.formatVersions.set(type, (versions = new Map()));
+    let version = versions.get(schemaId);
+    if (version === undefined) {
+      const registered = [...(this.deps.schemas.events.get(type)?.entries() ?? [])];
+      version = registered.find(([, schema]) => schema.id === schemaId)?.[0] ?? 1;
+      versions.set(schemaId, version);
+    }
+    return version;
   }
 
   /**
