@@ -7,7 +7,7 @@ import {
 } from '@hookstream/contracts';
 import type { AvroCodec } from '@hookstream/kafka';
 import { signContent, signedContent } from '@hookstream/signing';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { SigningSecret } from './endpoint-registry';
 
 export interface WebhookRequest {
@@ -63,7 +63,7 @@ export async function buildWebhookRequest(
     body,
     headers,
     webhookTimestamp,
-    signedContentSha256: createHash('sha256').update(content).digest('hex'),
+    signedContentSha256: hash('sha256', content),
     secretFingerprints: secrets.map((entry) => entry.fingerprint),
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 // Crockford base32: sortable, case-insensitive, no ambiguous letters.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -28,7 +28,7 @@ export function newId(prefix: 'evt' | 'ten' | 'ep' | 'key' | 'rpl', nowMs = Date
 
 /** One delivery per (event, endpoint), whoever computes it and however often: a replay finds the same id. */
 export function deliveryIdFor(eventId: string, endpointId: string): string {
-  const digest = createHash('sha256').update(`${eventId}\u0000${endpointId}`).digest();
+  const digest = hash('sha256', `${eventId}\u0000${endpointId}`, 'buffer');
   return `dlv_${base32(digest, 26).toLowerCase()}`;
 }
 
@@ -37,6 +37,6 @@ export function deliveryIdFor(eventId: string, endpointId: string): string {
  * engine sends once per subject: sent again after a crash, it carries the same id, hence the same webhook-id.
  */
 export function derivedEventId(...subject: readonly string[]): string {
-  const digest = createHash('sha256').update(subject.join('\u0000')).digest();
+  const digest = hash('sha256', subject.join('\u0000'), 'buffer');
   return `evt_${base32(digest, 26).toLowerCase()}`;
 }

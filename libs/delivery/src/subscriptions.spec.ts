@@ -1,4 +1,4 @@
-import { deliveryIdFor, newId } from './ids';
+import { deliveryIdFor, derivedEventId, newId } from './ids';
 import { EndpointDirectory, isSubscribed, type EndpointSubscription } from './subscriptions';
 
 const endpoint = (overrides: Partial<EndpointSubscription> = {}): EndpointSubscription => ({
@@ -54,6 +54,11 @@ describe('ids', () => {
     expect(deliveryIdFor('evt_1', 'ep_1')).toBe(deliveryIdFor('evt_1', 'ep_1'));
     expect(deliveryIdFor('evt_1', 'ep_1')).not.toBe(deliveryIdFor('evt_1', 'ep_2'));
     expect(deliveryIdFor('evt_1', 'ep_1')).toMatch(/^dlv_[0-9a-z]{26}$/);
+  });
+
+  it('derives the ids it derived before: records already in the logs and tables keep matching', () => {
+    expect(deliveryIdFor('evt_1', 'ep_1')).toBe('dlv_k708vx9m7ytryrkqs4t5fmme4w');
+    expect(derivedEventId('ep_1', 'notice')).toBe('evt_ybms5acj01pt21st3cszvqpqjm');
   });
 
   it('makes prefixed ids that sort by time', () => {
