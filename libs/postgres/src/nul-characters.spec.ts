@@ -37,7 +37,11 @@ describe('withoutNulCharacters', () => {
 describe('jsonWithoutNulCharacters', () => {
   it('is the JSON of the value, U+0000 in strings and keys replaced with U+FFFD', () => {
     const value = { note: 'a\u0000b', ['k\u0000']: ['\u0000'], amount: 5 };
-    expect(JSON.parse(jsonWithoutNulCharacters(value))).toEqual({ note: 'a\uFFFDb', ['k\uFFFD']: ['\uFFFD'], amount: 5 });
+    expect(JSON.parse(jsonWithoutNulCharacters(value))).toEqual({
+      note: 'a\uFFFDb',
+      ['k\uFFFD']: ['\uFFFD'],
+      amount: 5,
+    });
     expect(jsonWithoutNulCharacters({ note: 'clean', n: [1, null] })).toBe('{"note":"clean","n":[1,null]}');
   });
 
