@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { restartedAfterAnyCrash } from './group-consumer';
-
-type EndOffsets = { partition: number; high: string }[];
+import { type EndOffsets, TopicEndOffsets } from './topic-end-offsets';
 
 interface EndsRequest {
   /** `performance.now()`: finer than a millisecond, so a request sent after a caller's `since` compares later. */
@@ -31,12 +30,14 @@ export class CompactedFeed {
   private readonly groupId: string;
   private readonly positions = new Map<number, bigint>();
   private readonly waiters = new Set<() => void>();
+  private readonly topicEnds: TopicEndOffsets;
   /** The newest request for the topic's end offsets. */
   private latestEnds?: EndsRequest;
   private nextEnds?: Promise<EndOffsets>;
 
   constructor(private readonly options: CompactedFeedOptions) {
     this.groupId = `${options.name}-${randomUUID()}`;
+    this.topicEnds = new TopicEndOffsets(options.kafka, options.admin, options.topic);
     this.consumer = restartedAfterAnyCrash(
       options.kafka.consumer({
         groupId: this.groupId,
@@ -62,6 +63,7 @@ export class CompactedFeed {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
+    await this.topicEnds.close();
     // The group only ever existed for this process; nothing was committed under it.
     await this.options.admin.deleteGroups([this.groupId]).catch(() => undefined);
   }
@@ -84,7 +86,7 @@ export class CompactedFeed {
   private requestEnds(): EndsRequest {
     const request: EndsRequest = {
       sentAt: performance.now(),
-      ends: this.options.admin.fetchTopicOffsets(this.options.topic),
+      ends: this.topicEnds.read(),
     };
     // A failed request is never reused.
     request.ends.catch(() => {

@@ -26,3 +26,4 @@ export * from './decode-failure';
 export * from './consumer-lag';
 export * from './schema-cache';
 export * from './internal-record-decoder';
+export * from './topic-end-offsets';
