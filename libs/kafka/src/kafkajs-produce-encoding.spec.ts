@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import {
   encodeProduceRequest,
-  type KafkajsParts,
+  kafkajsParts,
   type ProduceRequestOptions,
   speedUpKafkajsProduceEncoding,
 } from './kafkajs-produce-encoding';
@@ -13,12 +13,7 @@ type RequestEncoder = (options: ProduceRequestOptions) => { apiVersion: number; 
 const producePath = (version: number) => `kafkajs/src/protocol/requests/produce/v${version}/request`;
 
 const NOW = 1_764_460_800_123;
-const Long = requireFromHere('kafkajs/src/utils/long') as { fromValue: KafkajsParts['toLong'] };
-const kafkajsParts: KafkajsParts = {
-  toLong: (value) => Long.fromValue(value),
-  crc32C: requireFromHere('kafkajs/src/protocol/recordBatch/crc32C') as KafkajsParts['crc32C'],
-  encoderPrototype: (requireFromHere('kafkajs/src/protocol/encoder') as { prototype: object }).prototype,
-};
+const parts = kafkajsParts();
 
 /** What kafkajs's own produce request encoder writes. */
 async function kafkajsBytes(options: ProduceRequestOptions, version = 3): Promise<Buffer> {
@@ -70,7 +65,7 @@ describe('encodeProduceRequest', () => {
       {
         ...base,
         transactionalId: 'hookstream-sequencer-7',
-        producerId: Long.fromValue('9007199254740993'),
+        producerId: parts.toLong('9007199254740993'),
         producerEpoch: 1,
         topicData: [{ topic: 't', partitions: [{ partition: 1, messages: [message('k', 'clé € 𝄞')] }] }],
       },
@@ -106,7 +101,7 @@ describe('encodeProduceRequest', () => {
   ];
 
   it.each(cases)('writes the bytes kafkajs writes: %s', async (_name, options) => {
-    const ours = encodeProduceRequest(options, kafkajsParts, NOW) as unknown as Encoded;
+    const ours = encodeProduceRequest(options, parts, NOW) as unknown as Encoded;
     expect(ours.buffer.toString('hex')).toBe((await kafkajsBytes(options)).toString('hex'));
     expect(ours.buf.length).toBe(ours.size());
   });
@@ -137,7 +132,7 @@ describe('encodeProduceRequest', () => {
       },
     ],
   ])('leaves to kafkajs: %s', (_name, options) => {
-    expect(encodeProduceRequest(options, kafkajsParts, NOW)).toBeUndefined();
+    expect(encodeProduceRequest(options, parts, NOW)).toBeUndefined();
   });
 });
 
@@ -156,7 +151,7 @@ describe('speedUpKafkajsProduceEncoding', () => {
   it("encodes kafkajs's produce requests of every version it sends, with the same bytes", async () => {
     // Before the first produce request, as createKafka calls it.
     expect(speedUpKafkajsProduceEncoding()).toBe(true);
-    const ours = encodeProduceRequest(options(), kafkajsParts, NOW) as unknown as Encoded;
+    const ours = encodeProduceRequest(options(), parts, NOW) as unknown as Encoded;
     for (const version of [3, 4, 5, 6, 7]) {
       const request = (requireFromHere(producePath(version)) as RequestEncoder)(options());
       expect(request.apiVersion).toBe(version);

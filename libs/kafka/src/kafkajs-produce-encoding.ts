@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { FIXED_KAFKAJS_VERSION } from './kafkajs-request-queue-fix';
+import { isFixedKafkajsRelease } from './kafkajs-release';
 
 type Bytes = Buffer | string;
 
@@ -160,17 +160,11 @@ let isInstalled = false;
  */
 export function speedUpKafkajsProduceEncoding(): boolean {
   if (isInstalled) return true;
-  const { version } = requireFromHere('kafkajs/package.json') as { version: string };
-  if (version !== FIXED_KAFKAJS_VERSION) return false;
+  if (!isFixedKafkajsRelease()) return false;
   const loaded = (module: string) => requireFromHere.cache[requireFromHere.resolve(module)] !== undefined;
   if ([PRODUCE_REQUEST_MODULE, ...LATER_PRODUCE_REQUEST_MODULES].some(loaded)) return false;
   const kafkajsRequest = requireFromHere(PRODUCE_REQUEST_MODULE) as ProduceRequestEncoder;
-  const Long = requireFromHere('kafkajs/src/utils/long') as { fromValue: KafkajsParts['toLong'] };
-  const kafkajs: KafkajsParts = {
-    toLong: (value) => Long.fromValue(value),
-    crc32C: requireFromHere('kafkajs/src/protocol/recordBatch/crc32C') as KafkajsParts['crc32C'],
-    encoderPrototype: (requireFromHere('kafkajs/src/protocol/encoder') as { prototype: object }).prototype,
-  };
+  const kafkajs = kafkajsParts();
   const cached = requireFromHere.cache[requireFromHere.resolve(PRODUCE_REQUEST_MODULE)] as NodeJS.Module;
   cached.exports = (options: ProduceRequestOptions): ProduceRequest => {
     const request = kafkajsRequest(options);
@@ -181,6 +175,16 @@ export function speedUpKafkajsProduceEncoding(): boolean {
   };
   isInstalled = true;
   return true;
+}
+
+/** kafkajs's own helpers, from the installed kafkajs. */
+export function kafkajsParts(): KafkajsParts {
+  const Long = requireFromHere('kafkajs/src/utils/long') as { fromValue: KafkajsParts['toLong'] };
+  return {
+    toLong: (value) => Long.fromValue(value),
+    crc32C: requireFromHere('kafkajs/src/protocol/recordBatch/crc32C') as KafkajsParts['crc32C'],
+    encoderPrototype: (requireFromHere('kafkajs/src/protocol/encoder') as { prototype: object }).prototype,
+  };
 }
 
 /** Checks a message and measures its record; undefined when kafkajs should encode it. */

@@ -1,7 +1,5 @@
 import { createRequire } from 'node:module';
-
-/** The kafkajs release whose request queue this fixes: the last one, and the one the lockfile pins. */
-export const FIXED_KAFKAJS_VERSION = '2.2.4';
+import { isFixedKafkajsRelease } from './kafkajs-release';
 /** kafkajs's own interval for re-checking requests that wait (its `CHECK_PENDING_REQUESTS_INTERVAL`). */
 const PENDING_CHECK_INTERVAL_MS = 10;
 
@@ -30,8 +28,7 @@ let isFixed = false;
  * Returns whether the installed kafkajs is the release fixed here; another is left as it is.
  */
 export function fixKafkajsRequestQueue(): boolean {
-  const { version } = requireFromHere('kafkajs/package.json') as { version: string };
-  if (version !== FIXED_KAFKAJS_VERSION) return false;
+  if (!isFixedKafkajsRelease()) return false;
   if (isFixed) return true;
   const RequestQueue = requireFromHere('kafkajs/src/network/requestQueue') as { prototype: RequestQueue };
   RequestQueue.prototype.scheduleCheckPendingRequests = function (this: RequestQueue): void {

@@ -1,6 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { createRequire } from 'node:module';
-import { FIXED_KAFKAJS_VERSION } from './kafkajs-request-queue-fix';
+import { isFixedKafkajsRelease } from './kafkajs-release';
 
 /** Each partition's end offset: the last stable one, as a consumer reading committed records sees it. */
 export type EndOffsets = { partition: number; high: string }[];
@@ -89,8 +88,7 @@ export class TopicEndOffsets {
 
 /** kafkajs 2.2.4 keeps its cluster factory under a symbol of the client; another kafkajs may not. */
 function privateClusterFactory(kafka: Kafka): CreateCluster | undefined {
-  const { version } = createRequire(__filename)('kafkajs/package.json') as { version: string };
-  if (version !== FIXED_KAFKAJS_VERSION) return undefined;
+  if (!isFixedKafkajsRelease()) return undefined;
   const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   const factory = symbol ? (kafka as unknown as Record<symbol, unknown>)[symbol] : undefined;
   return typeof factory === 'function' ? (factory as CreateCluster) : undefined;
