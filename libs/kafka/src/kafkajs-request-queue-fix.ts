@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { isFixedKafkajsRelease } from './kafkajs-release';
+
 /** kafkajs's own interval for re-checking requests that wait (its `CHECK_PENDING_REQUESTS_INTERVAL`). */
 const PENDING_CHECK_INTERVAL_MS = 10;
 
