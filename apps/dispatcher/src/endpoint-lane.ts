@@ -27,21 +27,26 @@ export class EndpointLane {
     private readonly onParkedChange: (delta: number) => void = () => undefined,
   ) {}
 
-  /** Resolves when this delivery may be attempted: the circuit admits it and a slot is free. */
+  /** Resolves when this delivery may be attempted: the circuit admits it and it holds one of the slots. */
   async enter(rateLimitPerSecond: number | null): Promise<void> {
     for (;;) {
+      // An open circuit parks a delivery at once, without taking a place in the queue for a slot.
+      if (admit(this.circuit, Date.now(), this.circuitOptions) === 'park') {
+        await this.park();
+        continue;
+      }
+      await this.takeSlot();
+      // Asked again: the circuit may have opened while this waited for a slot (the attempts holding the slots
+      // timed out). Sending anyway would hammer an endpoint already known to be down, each in a new connection.
       const verdict = admit(this.circuit, Date.now(), this.circuitOptions);
       if (verdict === 'send') break;
       if (verdict === 'probe') {
         this.circuit = probed(this.circuit, Date.now());
         break;
       }
-      this.onParkedChange(1);
-      await new Promise<void>((resolve) => this.parked.push(resolve));
-      this.onParkedChange(-1);
+      this.leave();
+      await this.park();
     }
-    if (this.running >= this.maxConcurrent) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-    this.running++;
     if (rateLimitPerSecond) {
       const now = Date.now();
       const slot = Math.max(now, this.nextSlotAt);
@@ -54,9 +59,27 @@ export class EndpointLane {
     return this.circuit.status === 'open';
   }
 
+  /** Gives the slot back: to the delivery waiting longest, which then holds it, or to the pool of free slots. */
   leave(): void {
-    this.running--;
-    this.slotWaiters.shift()?.();
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.running--;
+  }
+
+  /** A free slot now, or the next one given back, in the order deliveries asked: never more than maxConcurrent. */
+  private takeSlot(): Promise<void> | undefined {
+    if (this.running < this.maxConcurrent && this.slotWaiters.length === 0) {
+      this.running++;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  /** Until the circuit closes, or it is this delivery's turn to go out as the probe. */
+  private async park(): Promise<void> {
+    this.onParkedChange(1);
+    await new Promise<void>((resolve) => this.parked.push(resolve));
+    this.onParkedChange(-1);
   }
 
   /** Records an attempt's outcome; on a change of state, says so (the caller appends the event). */
