@@ -10,6 +10,7 @@ import { waitFor } from '../support/wait-for';
 
 interface Delivery {
   status: string;
+  attemptCount: number;
   attempts: { n: number; statusCode: number | null; at: string }[];
 }
 
