@@ -34,6 +34,11 @@ export class BatchConsumer {
       outage?: { readonly dependency: string; isOutage(error: unknown): boolean };
       /** Batches of different partitions handled at once (1: one after another). */
       partitionsConsumedConcurrently?: number;
+      /**
+       * A fetch is answered once it has this many bytes or has waited this long (kafkajs: at once, on the first
+       * record). For a handler in no hurry whose work is cheaper in bulk.
+       */
+      fetchAtLeast?: { readonly bytes: number; readonly waitMs: number };
       /** `heartbeat` keeps the group membership while the handler waits (e.g. on a lock). */
       handle(
         topic: string,
@@ -43,7 +48,12 @@ export class BatchConsumer {
       ): Promise<void>;
     },
   ) {
-    this.consumer = groupConsumer(options.kafka, options.groupId);
+    const { fetchAtLeast } = options;
+    this.consumer = groupConsumer(
+      options.kafka,
+      options.groupId,
+      fetchAtLeast ? { minBytes: fetchAtLeast.bytes, maxWaitTimeInMs: fetchAtLeast.waitMs } : {},
+    );
     this.commits = new PeriodicCommits(this.consumer, options.topics, options.logger, COMMIT_INTERVAL_MS);
   }
 

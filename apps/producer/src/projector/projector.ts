@@ -39,6 +39,12 @@ interface PartitionBatch {
  * per partition: an endpoint's health and a format version's usage are written once for all of them,
  * and no two transactions of the projector wait on each other's rows.
  */
+/**
+ * The projector's fetches wait for 256 KiB or 25 ms. Answered on the first record, at 500 events/s it fetched
+ * hundreds of times a second, a few records each, and wrote each fetch in a Postgres transaction of its own.
+ */
+const PROJECTOR_FETCH = { bytes: 256 * 1024, waitMs: 25 };
+
 export class Projector {
   private readonly consumer: BatchConsumer;
   private readonly deliveryLog: DeliveryLogWriter;
@@ -74,6 +80,7 @@ export class Projector {
       logger: deps.logger,
       // Handed out together, a fetch's batches join one round: it resolves each once all are committed.
       partitionsConsumedConcurrently: deps.concurrency,
+      fetchAtLeast: PROJECTOR_FETCH,
       // Kafka keeps the log meanwhile: the projections catch up once Postgres is back.
       outage: { dependency: 'Postgres', isOutage: isDatabaseUnavailable },
       handle: (topic, partition, messages, heartbeat) => this.rounds.add({ topic, partition, messages, heartbeat }),
