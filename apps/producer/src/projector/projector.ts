@@ -23,6 +23,12 @@ import { DeliveryLogDecoder } from './log-records';
 import { LIVE_TABLES, PROJECTION, PROJECTION_LOCK } from './projection-tables';
 import { TurnGroups } from './turn-groups';
 
+/**
+ * The projector's fetches wait for 256 KiB or 25 ms. Answered on the first record, at 500 events/s it fetched
+ * hundreds of times a second, a few records each, and wrote each fetch in a Postgres transaction of its own.
+ */
+const PROJECTOR_FETCH = { bytes: 256 * 1024, waitMs: 25 };
+
 /** One partition's batch, waiting for the round that writes it. */
 interface PartitionBatch {
   readonly topic: string;
@@ -39,12 +45,6 @@ interface PartitionBatch {
  * per partition: an endpoint's health and a format version's usage are written once for all of them,
  * and no two transactions of the projector wait on each other's rows.
  */
-/**
- * The projector's fetches wait for 256 KiB or 25 ms. Answered on the first record, at 500 events/s it fetched
- * hundreds of times a second, a few records each, and wrote each fetch in a Postgres transaction of its own.
- */
-const PROJECTOR_FETCH = { bytes: 256 * 1024, waitMs: 25 };
-
 export class Projector {
   private readonly consumer: BatchConsumer;
   private readonly deliveryLog: DeliveryLogWriter;
