@@ -49,8 +49,8 @@ export class Projector {
   private readonly consumer: BatchConsumer;
   private readonly deliveryLog: DeliveryLogWriter;
   private readonly lastProjected = new Map<string, number>();
-  /** Per event type, format versions by writer schema id, as `formatVersionOf` finds them. */
-  private readonly formatVersions = new Map<string, Map<number, number>>();
+  /** Per event type, its format versions by writer schema id: the schemas registered at start. */
+  private readonly formatVersions: ReadonlyMap<string, ReadonlyMap<number, number>>;
   /** A fetch's batches, gathered to be written in one transaction. */
   private readonly rounds = new TurnGroups<PartitionBatch>((batches) => this.write(batches));
 
@@ -73,6 +73,13 @@ export class Projector {
     },
   ) {
     this.deliveryLog = new DeliveryLogWriter(new DeliveryLogDecoder(deps.codec), LIVE_TABLES);
+    // Two versions with one schema (and so one id) are the lower version: set last, it wins.
+    this.formatVersions = new Map(
+      [...deps.schemas.events].map(([type, versions]) => [
+        type,
+        new Map([...versions].reverse().map(([version, schema]) => [schema.id, version])),
+      ]),
+    );
     this.consumer = new BatchConsumer({
       kafka: deps.kafka,
       groupId: deps.groupId,
@@ -200,15 +207,7 @@ export class Projector {
 
   /** The format version an event was written in, by its writer schema's id: 1 for a schema not registered here. */
   private formatVersionOf(type: string, schemaId: number): number {
-    let versions = this.formatVersions.get(type);
-    if (!versions) this.formatVersions.set(type, (versions = new Map()));
-    let version = versions.get(schemaId);
-    if (version === undefined) {
-      const registered = [...(this.deps.schemas.events.get(type)?.entries() ?? [])];
-      version = registered.find(([, schema]) => schema.id === schemaId)?.[0] ?? 1;
-      versions.set(schemaId, version);
-    }
-    return version;
+    return this.formatVersions.get(type)?.get(schemaId) ?? 1;
   }
 
   /**
