@@ -42,6 +42,11 @@ const schema = runtimeSettingsSchema.extend(kafkaSettingsSchema.shape).extend({
   CIRCUIT_FAILURE_THRESHOLD: positiveInt(10, 10_000),
   CIRCUIT_PROBE_INTERVAL_MS: positiveInt(30_000, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt(15_000, 300_000),
+  /**
+   * The least time between two produce requests of attempt records: under load each carries every attempt made
+   * since the one before. Off a webhook's way (it has arrived by then); an ordered delivery's successor waits.
+   */
+  PUBLISH_REQUEST_GAP_MS: z.coerce.number().int().min(0).max(1000).default(5),
   /** Bind outgoing connections to this address, so merchants can allowlist it. */
   DISPATCH_LOCAL_ADDRESS: z
     .string()
@@ -68,6 +73,7 @@ export interface DispatcherConfig {
   readonly endpointConcurrency: number;
   readonly circuit: CircuitOptions;
   readonly shutdownTimeoutMs: number;
+  readonly publishRequestGapMs: number;
   readonly localAddress?: string;
   /** Undefined: the system's resolver. */
   readonly dnsServers: readonly string[] | undefined;
@@ -98,6 +104,7 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
     endpointConcurrency: parsed.DISPATCH_ENDPOINT_CONCURRENCY,
     circuit: { failureThreshold: parsed.CIRCUIT_FAILURE_THRESHOLD, probeIntervalMs: parsed.CIRCUIT_PROBE_INTERVAL_MS },
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    publishRequestGapMs: parsed.PUBLISH_REQUEST_GAP_MS,
     localAddress: parsed.DISPATCH_LOCAL_ADDRESS,
     dnsServers: fromSetting('DNS_SERVERS', () => parseDnsServers(parsed.DNS_SERVERS)),
   });

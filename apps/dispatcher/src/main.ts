@@ -38,7 +38,7 @@ void runApp({
     const catalogue = new EventCatalogue(loadSchemaFiles());
     const codec = createAvroCodec(config.kafka, logger);
     const schemas = await registerSchemas(codec, catalogue, topics, logger);
-    const publisher = new Publisher(kafka);
+    const publisher = new Publisher(kafka, { requestGapMs: config.publishRequestGapMs });
     await publisher.connect();
     const quarantine = new QuarantineWriter(kafka, topics.quarantine);
     const groupId = `${config.kafka.topicPrefix}-dispatcher`;

@@ -67,7 +67,10 @@ void runApp({
     // publish queued behind it times out; and it stays in flight through a short outage instead of failing,
     // so that the publishes after it are dropped unsent rather than sent into the outage.
     const publishing = createKafka(config.kafka, 'hookstream-producer', logger, { maxRetryTime: 1000, retries: 20 });
-    const publisher = new Publisher(publishing, { timeoutMs: config.publishTimeoutMs });
+    const publisher = new Publisher(publishing, {
+      timeoutMs: config.publishTimeoutMs,
+      requestGapMs: config.publishRequestGapMs,
+    });
     await publisher.connect();
     logger.debug('start-up: publisher connected');
     const outbox = new OutboxRelay(

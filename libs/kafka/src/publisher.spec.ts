@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { PublishTimeoutError } from './publish-timeout';
 import { Publisher } from './publisher';
+import { MAX_SEND_BYTES } from './send-chunks';
 
 /** A producer whose sends wait until the test settles them, one at a time. */
 function stalledKafka() {
@@ -62,5 +63,66 @@ describe('Publisher with a timeout', () => {
     await Promise.resolve();
     sends[0]?.settle();
     await expect(publish).resolves.toBeUndefined();
+  });
+});
+
+describe('Publisher with a request gap', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /** Lets the publisher's promises run, without moving the clock. */
+  const settleMicrotasks = () => jest.advanceTimersByTimeAsync(0);
+
+  it('sends after a quiet spell at once, and what comes within the gap in one request at its end', async () => {
+    const { kafka, sends } = stalledKafka();
+    const publisher = new Publisher(kafka, { requestGapMs: 10 });
+    const first = publisher.publish('first', [message]);
+    await settleMicrotasks();
+    expect(sends).toHaveLength(1);
+    sends[0]?.settle();
+    await first;
+
+    const grouped = [publisher.publish('second', [message]), publisher.publish('third', [message])];
+    await jest.advanceTimersByTimeAsync(9);
+    expect(sends).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(sends.map((send) => send.topics)).toEqual([['first'], ['second', 'third']]);
+    sends[1]?.settle();
+    await Promise.all(grouped);
+
+    await jest.advanceTimersByTimeAsync(50);
+    const afterQuiet = publisher.publish('fourth', [message]);
+    await settleMicrotasks();
+    expect(sends).toHaveLength(3);
+    sends[2]?.settle();
+    await afterQuiet;
+  });
+
+  it('sends nothing for a publish that timed out while it waited for the gap', async () => {
+    const { kafka, sends } = stalledKafka();
+    const publisher = new Publisher(kafka, { requestGapMs: 100, timeoutMs: 50 });
+    const first = publisher.publish('first', [message]);
+    await settleMicrotasks();
+    sends[0]?.settle();
+    await first;
+    const late = publisher.publish('late', [message]).catch((thrown: unknown) => thrown);
+    await jest.advanceTimersByTimeAsync(50);
+    expect(await late).toBeInstanceOf(PublishTimeoutError);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(sends.map((send) => send.topics)).toEqual([['first']]);
+  });
+
+  it('sends a full request without waiting for the gap', async () => {
+    const { kafka, sends } = stalledKafka();
+    const publisher = new Publisher(kafka, { requestGapMs: 1000 });
+    const first = publisher.publish('first', [message]);
+    await settleMicrotasks();
+    sends[0]?.settle();
+    await first;
+    const full = publisher.publish('full', [{ key: 'k', value: Buffer.alloc(MAX_SEND_BYTES) }]);
+    await settleMicrotasks();
+    expect(sends.map((send) => send.topics)).toEqual([['first'], ['full']]);
+    sends[1]?.settle();
+    await full;
   });
 });
