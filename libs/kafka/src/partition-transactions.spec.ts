@@ -3,7 +3,7 @@ import pino from 'pino';
 import { PartitionTransactions } from './partition-transactions';
 
 /** A kafkajs client whose transactional producers write down, in order, what each transaction was asked. */
-function recordingKafka(failOn?: 'sendBatch' | 'commit') {
+function recordingKafka(options: { failCommit?: boolean } = {}) {
   const calls: string[] = [];
   const producers: string[] = [];
   const kafka = {
@@ -18,11 +18,10 @@ function recordingKafka(failOn?: 'sendBatch' | 'commit') {
           },
           sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: unknown[] }[] }) => {
             calls.push(`records ${topicMessages.map((entry) => `${entry.topic}×${entry.messages.length}`).join(' ')}`);
-            if (failOn === 'sendBatch') throw new Error('broker away');
           },
           commit: async () => {
             calls.push('commit');
-            if (failOn === 'commit') throw new Error('fenced');
+            if (options.failCommit) throw new Error('fenced');
           },
           abort: async () => {
             calls.push('abort');
@@ -40,15 +39,13 @@ const records = [
   { topic: 'dispatch', message: { key: 'ep_2', value: Buffer.from('b') } },
 ];
 
+const transactionsOf = (kafka: Kafka) =>
+  new PartitionTransactions(kafka, 'retry-scheduler', 'hookstream-retry', pino({ level: 'silent' }));
+
 describe('PartitionTransactions', () => {
   it('adds the consumed offset before the records, so the records are open only until the commit', async () => {
     const { kafka, calls, producers } = recordingKafka();
-    const transactions = new PartitionTransactions(
-      kafka,
-      'retry-scheduler',
-      'hookstream-retry',
-      pino({ level: 'silent' }),
-    );
+    const transactions = transactionsOf(kafka);
     await transactions.commit(consumed, records);
     await transactions.commit({ ...consumed, nextOffset: '43' }, records.slice(0, 1));
     expect(calls).toEqual([
@@ -64,13 +61,8 @@ describe('PartitionTransactions', () => {
   });
 
   it('aborts a transaction that failed and replaces its producer, which kafkajs leaves unusable', async () => {
-    const { kafka, calls, producers } = recordingKafka('commit');
-    const transactions = new PartitionTransactions(
-      kafka,
-      'retry-scheduler',
-      'hookstream-retry',
-      pino({ level: 'silent' }),
-    );
+    const { kafka, calls, producers } = recordingKafka({ failCommit: true });
+    const transactions = transactionsOf(kafka);
     await expect(transactions.commit(consumed, records)).rejects.toThrow('fenced');
     await expect(transactions.commit(consumed, records)).rejects.toThrow('fenced');
     expect(calls.filter((call) => call === 'abort')).toHaveLength(2);

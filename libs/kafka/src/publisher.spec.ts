@@ -73,14 +73,20 @@ describe('Publisher with a request gap', () => {
   /** Lets the publisher's promises run, without moving the clock. */
   const settleMicrotasks = () => jest.advanceTimersByTimeAsync(0);
 
-  it('sends after a quiet spell at once, and what comes within the gap in one request at its end', async () => {
+  /** A publisher whose first request (to topic `first`) went out at once and was acknowledged. */
+  async function afterFirstRequest(options: { requestGapMs: number; timeoutMs?: number }) {
     const { kafka, sends } = stalledKafka();
-    const publisher = new Publisher(kafka, { requestGapMs: 10 });
+    const publisher = new Publisher(kafka, options);
     const first = publisher.publish('first', [message]);
     await settleMicrotasks();
     expect(sends).toHaveLength(1);
     sends[0]?.settle();
     await first;
+    return { publisher, sends };
+  }
+
+  it('sends after a quiet spell at once, and what comes within the gap in one request at its end', async () => {
+    const { publisher, sends } = await afterFirstRequest({ requestGapMs: 10 });
 
     const grouped = [publisher.publish('second', [message]), publisher.publish('third', [message])];
     await jest.advanceTimersByTimeAsync(9);
@@ -99,12 +105,7 @@ describe('Publisher with a request gap', () => {
   });
 
   it('sends nothing for a publish that timed out while it waited for the gap', async () => {
-    const { kafka, sends } = stalledKafka();
-    const publisher = new Publisher(kafka, { requestGapMs: 100, timeoutMs: 50 });
-    const first = publisher.publish('first', [message]);
-    await settleMicrotasks();
-    sends[0]?.settle();
-    await first;
+    const { publisher, sends } = await afterFirstRequest({ requestGapMs: 100, timeoutMs: 50 });
     const late = publisher.publish('late', [message]).catch((thrown: unknown) => thrown);
     await jest.advanceTimersByTimeAsync(50);
     expect(await late).toBeInstanceOf(PublishTimeoutError);
@@ -113,12 +114,7 @@ describe('Publisher with a request gap', () => {
   });
 
   it('sends a full request without waiting for the gap', async () => {
-    const { kafka, sends } = stalledKafka();
-    const publisher = new Publisher(kafka, { requestGapMs: 1000 });
-    const first = publisher.publish('first', [message]);
-    await settleMicrotasks();
-    sends[0]?.settle();
-    await first;
+    const { publisher, sends } = await afterFirstRequest({ requestGapMs: 1000 });
     const full = publisher.publish('full', [{ key: 'k', value: Buffer.alloc(MAX_SEND_BYTES) }]);
     await settleMicrotasks();
     expect(sends.map((send) => send.topics)).toEqual([['first'], ['full']]);
