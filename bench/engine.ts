@@ -66,6 +66,12 @@ const options = benchOptions(BENCH, {
     isInteger: true,
     help: 'events delivered, untimed, before the throughput run (the raw HTTP limit warms up for a second)',
   },
+  retryWarmUp: {
+    default: 200,
+    min: 0,
+    isInteger: true,
+    help: 'events delivered, untimed, each on its retry: the retry path warmed before any timed run',
+  },
   partitions: { default: 12, min: 1, isInteger: true, help: 'partitions of the run’s topics (apps default: 12)' },
   profile: { default: 0, min: 0, isInteger: true, help: '1: run the apps under node --cpu-prof and print top frames' },
   targetHttpRatio: { default: 0.25, min: 0, help: 'deliveries/s over raw posts/s to reach' },
@@ -299,6 +305,7 @@ void runBench(BENCH, async (bench) => {
         awaitDeliveries(receiver, count, name, STALL_TIMEOUT_MS, bench.signal, progress),
       ]),
     );
+  if (options.retryWarmUp > 0) await warmUpRetries(options.retryWarmUp);
   // The same load, untimed: the figure is then the engine's steady state, not its first seconds, when the apps'
   // V8 and the broker's JVM are still compiling the hot paths (in one run the first 20 000 deliveries cost 0.77 ms
   // of CPU each, the next 20 000 0.54 ms), which a deployment that has been running did long ago. A broker just
@@ -442,6 +449,41 @@ void runBench(BENCH, async (bench) => {
       signatureFailures: { atMost: 0 },
     },
   };
+
+  /**
+   * The retry path, untimed as well: `count` events through the API at 50 a second to endpoints that refuse each
+   * webhook once, so every delivery is retried 1 s later, through the retry scheduler's Kafka transactions. On a
+   * stack just started nothing else runs a transaction before the isolation run's dead endpoints time out, and
+   * there the broker's first ones cost a burst: measured, some 260 classes loaded and its compiler threads near a
+   * full core for a second, in the middle of the timed run. A broker that has been running did that long ago.
+   */
+  async function warmUpRetries(count: number) {
+    // Ten endpoints at 5 webhooks a second each: a success comes between failures before ten come in a row,
+    // the circuit's threshold.
+    const merchants: Merchant[] = [];
+    for (let index = 0; index < 10; index++) {
+      const merchant = await api.createMerchant(`bench retry warm-up ${index}`);
+      const origin = `http://${addresses[index % addresses.length]}:${receiver.port}`;
+      const path = `/fail-once/retry-warm-up/${index}`;
+      await api.createEndpoint(merchant, origin, path, [THROUGHPUT_EVENT_TYPE], { retrySchedule: ['1s'] });
+      merchants.push(merchant);
+    }
+    await receiver.reset({ recordArrivals: false });
+    await phase('retry warm-up', count, 'deliveries', async (progress) => {
+      const sends: Promise<string>[] = [];
+      for (let sent = 0; sent < count; sent++) {
+        sends.push(api.postEvent(merchants[sent % merchants.length] as Merchant, exampleJson));
+        // One event to each merchant every 200 ms.
+        if (sent % merchants.length === merchants.length - 1) await sleep(200);
+      }
+      await Promise.all(sends);
+      await awaitDeliveries(receiver, count, 'retry warm-up', STALL_TIMEOUT_MS, bench.signal, progress);
+    });
+    const { refusedOnce } = await receiver.stats();
+    if (refusedOnce < count) {
+      throw new Error(`retry warm-up: ${count - refusedOnce} of ${count} webhooks arrived without being retried`);
+    }
+  }
 
   /**
    * `ratePerS` events a second through the API, round robin over `merchants` tenants with one endpoint each
@@ -822,7 +864,7 @@ function apiOf(baseUrl: string, adminToken: string) {
       origin: string,
       path: string,
       eventTypes: string[],
-      settings: { ordering?: 'none' | 'per-key' } = {},
+      settings: { ordering?: 'none' | 'per-key'; retrySchedule?: string[] } = {},
     ) {
       const endpoint = await call<{ id: string; secret: string }>(
         'POST',

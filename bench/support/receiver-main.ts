@@ -2,6 +2,7 @@
  * The benchmark's merchant: a node:http server in a process of its own (so the load generator never delays
  * an answer), answering 200 at once. It counts webhooks by `webhook-id`, verifies a sample of signatures with
  * the receiver kit, records arrival times when asked, and leaves `/dead/…` requests unanswered (timeouts).
+ * `/fail-once/…` answers a webhook's first request 500 and its retry 200, as a merchant with a hiccup.
  * Driven over IPC by ReceiverProcess (receiver-process.ts).
  */
 import { verifyWebhook } from '@hookstream/receiver';
@@ -15,6 +16,8 @@ const VERIFY_ONE_IN = 100;
 
 const secretsByPath = new Map<string, string>();
 const hanging = new Set<ServerResponse>();
+/** Webhook ids a `/fail-once/` path has answered 500. */
+let refusedOnce = new Set<string>();
 let isRecordingArrivals = false;
 let arrivals: [eventId: string, path: string, arrivedAt: number][] = [];
 let webhookIds = new Set<string>();
@@ -38,11 +41,16 @@ function onRequest(request: IncomingMessage, response: ServerResponse): void {
       response.once('close', () => hanging.delete(response));
       return;
     }
+    const webhookId = request.headers['webhook-id'];
+    if (path.startsWith('/fail-once/') && typeof webhookId === 'string' && !refusedOnce.has(webhookId)) {
+      refusedOnce.add(webhookId);
+      response.writeHead(500, { 'content-length': '0' }).end();
+      return;
+    }
     response.writeHead(200, { 'content-length': '0' }).end();
     requests++;
     firstAt ??= arrivedAt;
     lastAt = arrivedAt;
-    const webhookId = request.headers['webhook-id'];
     if (typeof webhookId === 'string') webhookIds.add(webhookId);
     if (!isRecordingArrivals && requests % VERIFY_ONE_IN !== 0) return;
     const body = Buffer.concat(chunks);
@@ -75,6 +83,7 @@ function stats(): ReceiverStats {
     firstAt,
     lastAt,
     hanging: hanging.size,
+    refusedOnce: refusedOnce.size,
   };
 }
 
@@ -85,6 +94,7 @@ function handle(command: ReceiverCommand): ReceiverReply {
       return { kind: 'ok' };
     case 'reset':
       webhookIds = new Set();
+      refusedOnce = new Set();
       requests = 0;
       verified = 0;
       verificationFailures = [];

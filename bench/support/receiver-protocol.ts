@@ -17,6 +17,8 @@ export interface ReceiverStats {
   readonly lastAt: number | null;
   /** Requests to dead paths held open now. */
   readonly hanging: number;
+  /** Webhooks a `/fail-once/` path answered 500 (their retries are answered, and counted, as any other). */
+  readonly refusedOnce: number;
 }
 
 export type Arrival = readonly [eventId: string, path: string, arrivedAt: number];
