@@ -110,3 +110,45 @@ it('the concurrent consumer commits what it handled as it stops, so that started
     await second.stop(5_000);
   }
 });
+
+it('the concurrent consumer stops without waiting for a parked message, which is consumed again after it', async () => {
+  const { topic, groupId } = await topicAndGroup('parked');
+  let parked = 0;
+  const consumer = (handled: string[], parksRecord5: boolean) =>
+    new ConcurrentConsumer({
+      kafka,
+      groupId,
+      topic,
+      logger,
+      maxBuffered: 100,
+      commitIntervalMs: NO_PERIODIC_COMMIT_MS,
+      parkedCount: () => parked,
+      handle: async (message) => {
+        if (parksRecord5 && String(message.value) === 'record 5') {
+          // As behind a circuit that stays open.
+          parked++;
+          return new Promise<void>(() => undefined);
+        }
+        handled.push(String(message.value));
+      },
+    });
+
+  await publisher.publish(topic, records(0, 10));
+  const handledFirst: string[] = [];
+  const first = consumer(handledFirst, true);
+  await first.start();
+  await waitFor('9 records handled, 1 parked', () => handledFirst.length >= 9 && parked === 1, { timeoutMs: 30_000 });
+  // A deadline far longer than the test: a stop that waited for the parked record would time the test out.
+  await first.stop(NO_PERIODIC_COMMIT_MS);
+  expect(await committedOffset(groupId, topic)).toBe('5');
+
+  const handledSecond: string[] = [];
+  const second = consumer(handledSecond, false);
+  await second.start();
+  try {
+    await waitFor('records 5 to 9 handled', () => handledSecond.length >= 5, { timeoutMs: 30_000 });
+    expect([...handledSecond].sort()).toEqual(['record 5', 'record 6', 'record 7', 'record 8', 'record 9']);
+  } finally {
+    await second.stop(5_000);
+  }
+});

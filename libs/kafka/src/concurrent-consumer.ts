@@ -97,17 +97,26 @@ export class ConcurrentConsumer {
   }
 
   /**
-   * Stops taking messages, waits for what is in flight (up to the timeout), commits, then leaves the group:
-   * kafkajs takes no commit once the consumer has stopped, so fetching is paused instead until then.
+   * Stops taking messages, waits for those being worked on (up to the timeout), commits, then leaves the group:
+   * kafkajs takes no commit once the consumer has stopped, so fetching is paused instead until then. Parked
+   * messages are not waited for (an endpoint down for an hour would hold every deploy for the whole timeout):
+   * uncommitted, they are redelivered to whoever consumes the partition next, as work unfinished at the deadline is.
    */
   async stop(timeoutMs: number): Promise<void> {
     this.isStopping = true;
     for (const wake of this.capacityWaiters.splice(0)) wake();
     if (this.commitTimer) this.consumer.pause([{ topic: this.options.topic }]);
     const deadline = Date.now() + timeoutMs;
-    while (this.buffered > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    if (this.buffered > 0)
-      this.options.logger.warn({ inFlight: this.buffered }, 'stopping with work in flight; it will be redelivered');
+    const parked = () => this.options.parkedCount?.() ?? 0;
+    while (this.buffered > parked() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (this.buffered > parked()) {
+      this.options.logger.warn(
+        { inFlight: this.buffered - parked(), parked: parked() },
+        'stopping with work in flight; it will be redelivered',
+      );
+    } else if (parked() > 0) {
+      this.options.logger.info({ parked: parked() }, 'stopping with messages parked; they will be redelivered');
+    }
     clearInterval(this.commitTimer);
     await this.commit();
     await this.consumer.disconnect();
