@@ -153,6 +153,9 @@ void runBench(BENCH, async (bench) => {
     nodeArgs,
   });
   bench.defer(() => retryScheduler.stop());
+  // Before the apps too (the receiver's first clean-up is for a failed start): the requests dead endpoints still
+  // hold then fail at once, and the dispatcher stops without waiting out their timeouts, some 20 s of a quick run.
+  bench.defer(() => receiver.stop());
   const apps = { producer, dispatcher, 'retry-scheduler': retryScheduler };
   // Runs before the apps stop: when the run failed, what they warned about is the first thing to read.
   let isFinished = false;
