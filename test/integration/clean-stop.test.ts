@@ -1,6 +1,6 @@
 // A consumer that stops cleanly commits what it handled: started again, it handles nothing twice. The fan-out
 // (a consume → produce hop) and the dispatcher (many messages in flight) stop like this at every deploy.
-import { ConcurrentConsumer, PublishingConsumer, Publisher } from '@hookstream/kafka';
+import { ConcurrentConsumer, type ConcurrentConsumerOptions, PublishingConsumer, Publisher } from '@hookstream/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { stackEnv, uniqueName } from '../support/stack';
@@ -42,6 +42,23 @@ const records = (from: number, count: number) =>
 const committedOffset = async (groupId: string, topic: string) =>
   (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset;
 
+/** A dispatcher-like consumer of the topic that commits only as it stops. */
+const concurrentConsumer = (
+  { topic, groupId }: { topic: string; groupId: string },
+  handle: ConcurrentConsumerOptions['handle'],
+  parkedCount?: () => number,
+) =>
+  new ConcurrentConsumer({
+    kafka,
+    groupId,
+    topic,
+    logger,
+    maxBuffered: 100,
+    commitIntervalMs: NO_PERIODIC_COMMIT_MS,
+    parkedCount,
+    handle,
+  });
+
 it('the publishing consumer commits what it published as it stops, so that started again it publishes nothing twice', async () => {
   const { topic: source, groupId } = await topicAndGroup('source');
   const { topic: target } = await topicAndGroup('target');
@@ -81,15 +98,7 @@ it('the publishing consumer commits what it published as it stops, so that start
 it('the concurrent consumer commits what it handled as it stops, so that started again it handles nothing twice', async () => {
   const { topic, groupId } = await topicAndGroup('dispatch');
   const consumer = (handled: string[]) =>
-    new ConcurrentConsumer({
-      kafka,
-      groupId,
-      topic,
-      logger,
-      maxBuffered: 100,
-      commitIntervalMs: NO_PERIODIC_COMMIT_MS,
-      handle: async (message) => void handled.push(String(message.value)),
-    });
+    concurrentConsumer({ topic, groupId }, async (message) => void handled.push(String(message.value)));
 
   await publisher.publish(topic, records(0, 10));
   const handledFirst: string[] = [];
@@ -115,15 +124,9 @@ it('the concurrent consumer stops without waiting for a parked message, which is
   const { topic, groupId } = await topicAndGroup('parked');
   let parked = 0;
   const consumer = (handled: string[], parksRecord5: boolean) =>
-    new ConcurrentConsumer({
-      kafka,
-      groupId,
-      topic,
-      logger,
-      maxBuffered: 100,
-      commitIntervalMs: NO_PERIODIC_COMMIT_MS,
-      parkedCount: () => parked,
-      handle: async (message) => {
+    concurrentConsumer(
+      { topic, groupId },
+      async (message) => {
         if (parksRecord5 && String(message.value) === 'record 5') {
           // As behind a circuit that stays open.
           parked++;
@@ -131,7 +134,8 @@ it('the concurrent consumer stops without waiting for a parked message, which is
         }
         handled.push(String(message.value));
       },
-    });
+      () => parked,
+    );
 
   await publisher.publish(topic, records(0, 10));
   const handledFirst: string[] = [];
