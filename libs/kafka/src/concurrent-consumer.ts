@@ -107,23 +107,27 @@ export class ConcurrentConsumer {
     for (const wake of this.capacityWaiters.splice(0)) wake();
     if (this.commitTimer) this.consumer.pause([{ topic: this.options.topic }]);
     const deadline = Date.now() + timeoutMs;
-    const parked = () => this.options.parkedCount?.() ?? 0;
-    while (this.buffered > parked() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    if (this.buffered > parked()) {
-      this.options.logger.warn(
-        { inFlight: this.buffered - parked(), parked: parked() },
-        'stopping with work in flight; it will be redelivered',
-      );
-    } else if (parked() > 0) {
-      this.options.logger.info({ parked: parked() }, 'stopping with messages parked; they will be redelivered');
+    while (this.buffered > this.parked && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const { parked } = this;
+    const inFlight = this.buffered - parked;
+    if (inFlight > 0) {
+      this.options.logger.warn({ inFlight, parked }, 'stopping with work in flight; it will be redelivered');
+    } else if (parked > 0) {
+      this.options.logger.info({ parked }, 'stopping with messages parked; they will be redelivered');
     }
     clearInterval(this.commitTimer);
     await this.commit();
     await this.consumer.disconnect();
   }
 
+  /** Messages taken that the handler holds parked, as it reports them. */
+  private get parked(): number {
+    return this.options.parkedCount?.() ?? 0;
+  }
+
   private isFull(): boolean {
-    const parked = this.options.parkedCount?.() ?? 0;
+    const { parked } = this;
     return this.buffered - parked >= this.options.maxBuffered || parked >= (this.options.maxParked ?? Infinity);
   }
 
