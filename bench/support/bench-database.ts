@@ -1,5 +1,5 @@
 import type { Logger } from '@hookstream/observability';
-import { createPool, type Pool } from '@hookstream/postgres';
+import { createPool, dropDatabase, type Pool } from '@hookstream/postgres';
 
 export interface BenchDatabase {
   readonly name: string;
@@ -27,8 +27,8 @@ export async function createBenchDatabase(serverUrl: string, name: string, logge
     drop: async () => {
       const pool = createPool(serverUrl, logger, 1);
       try {
-        // FORCE: a connection left behind by a crashed producer must not keep the database alive.
-        await pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        // A connection left behind by a crashed producer must not keep the database alive.
+        await dropDatabase(pool, name);
       } finally {
         await pool.end();
       }

@@ -1,3 +1,4 @@
+import { dropDatabase } from '@hookstream/postgres';
 import { Client } from 'pg';
 import { stackEnv, uniqueName } from './stack';
 
@@ -21,7 +22,7 @@ export async function createDatabase(prefix: string): Promise<{ url: string; dro
           if (rows[0]?.n === '0') break;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await dropDatabase(client, name);
       });
     },
   };
