@@ -1,6 +1,6 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { groupConsumer } from './group-consumer';
+import { BULK_FETCH_LIMITS, groupConsumer } from './group-consumer';
 import { PeriodicCommits } from './offset-committer';
 
 /** The longest wait between two tries of a batch during an outage: how late it resumes at most. */
@@ -49,11 +49,10 @@ export class BatchConsumer {
     },
   ) {
     const { fetchAtLeast } = options;
-    this.consumer = groupConsumer(
-      options.kafka,
-      options.groupId,
-      fetchAtLeast ? { minBytes: fetchAtLeast.bytes, maxWaitTimeInMs: fetchAtLeast.waitMs } : {},
-    );
+    this.consumer = groupConsumer(options.kafka, options.groupId, {
+      ...BULK_FETCH_LIMITS,
+      ...(fetchAtLeast ? { minBytes: fetchAtLeast.bytes, maxWaitTimeInMs: fetchAtLeast.waitMs } : {}),
+    });
     this.commits = new PeriodicCommits(this.consumer, options.topics, options.logger, COMMIT_INTERVAL_MS);
   }
 

@@ -4,6 +4,16 @@ import type { Consumer, ConsumerConfig, ConsumerRunConfig, Kafka } from 'kafkajs
 const RESTART_DELAY_MS = 2000;
 
 /**
+ * Fetch sizes for the consumers that work a backlog off in bulk, in the same process as the API (fan-out,
+ * projector, sequencer). At kafkajs's defaults, 1 MiB a partition and 10 MiB a fetch, a backlog arrives in
+ * fetches of tens of thousands of records, which all live until their batch is done, long enough for V8 to copy
+ * them into the old generation. In alternating runs of 40 000 deliveries the producer spent 0.074–0.081 ms of
+ * CPU a delivery with these against 0.094–0.101 without, and delivered 5 431–6 152 a second against 5 246–5 754.
+ * The dispatcher keeps the defaults: its fetch is the delivery's critical path, and smaller ones cost it more.
+ */
+export const BULK_FETCH_LIMITS = { maxBytesPerPartition: 256 * 1024, maxBytes: 1024 * 1024 } as const;
+
+/**
  * A consumer in a group, reading only committed records (other apps write transactionally). A short
  * session: a crashed instance's partitions move to a live one within seconds, not half a minute.
  */

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { groupConsumer } from './group-consumer';
+import { BULK_FETCH_LIMITS, groupConsumer } from './group-consumer';
 import { PeriodicCommits } from './offset-committer';
 import { PartitionBacklog } from './partition-backlog';
 import type { OutgoingRecord } from './send-chunks';
@@ -58,7 +58,7 @@ export class PublishingConsumer {
   private isStopping = false;
 
   constructor(private readonly options: PublishingConsumerOptions) {
-    this.consumer = groupConsumer(options.kafka, options.groupId);
+    this.consumer = groupConsumer(options.kafka, options.groupId, BULK_FETCH_LIMITS);
     this.commits = new PeriodicCommits(
       this.consumer,
       [options.topic],
