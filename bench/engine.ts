@@ -279,7 +279,10 @@ void runBench(BENCH, async (bench) => {
   const publisher = new Publisher(kafka);
   await publisher.connect();
   bench.defer(() => publisher.disconnect());
-  /** `count` events in batches of 500, Avro-encoded before a phase's clock and CPU sampling start: the load generator's work, not the engine's. */
+  /**
+   * `count` events in batches of 500, Avro-encoded before a phase's clock and CPU sampling start: encoding is the
+   * load generator's work, not the engine's.
+   */
   const encodeEvents = async (count: number) => {
     const BATCH = 500;
     const batches: { key: string; value: Buffer }[][] = [];
@@ -320,7 +323,7 @@ void runBench(BENCH, async (bench) => {
   // V8 and the broker's JVM are still compiling the hot paths (in one run the first 20 000 deliveries cost 0.77 ms
   // of CPU each, the next 20 000 0.54 ms), which a deployment that has been running did long ago. A broker just
   // started needs the most: after 10 000 it still spent 0.052–0.064 ms of CPU a delivery, after 40 000 0.037–0.050,
-  // its compiler threads still busy through the timed run; after 80 000 0.022–0.029.
+  // its compiler threads still busy through the timed run; after 80 000 0.022–0.047, under 0.03 in 9 runs of 14.
   if (options.throughputWarmUp > 0) {
     const warmUp = await encodeEvents(options.throughputWarmUp);
     await receiver.reset({ recordArrivals: false });
