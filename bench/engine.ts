@@ -323,7 +323,7 @@ void runBench(BENCH, async (bench) => {
   // V8 and the broker's JVM are still compiling the hot paths (in one run the first 20 000 deliveries cost 0.77 ms
   // of CPU each, the next 20 000 0.54 ms), which a deployment that has been running did long ago. A broker just
   // started needs the most: after 10 000 it still spent 0.052–0.064 ms of CPU a delivery, after 40 000 0.037–0.050,
-  // its compiler threads still busy through the timed run; after 80 000 0.022–0.047, under 0.03 in 9 runs of 14.
+  // its compiler threads still busy through the timed run; after 80 000 0.022–0.049, under 0.03 in 12 runs of 17.
   if (options.throughputWarmUp > 0) {
     const warmUp = await encodeEvents(options.throughputWarmUp);
     await receiver.reset({ recordArrivals: false });
