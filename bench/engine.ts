@@ -38,6 +38,9 @@ import { deleteTopicPrefix, PRODUCER_GROUPS } from './support/topic-prefix';
 const BENCH = 'engine';
 const isQuick = process.env.BENCH_QUICK === '1';
 
+/** Events ready to publish, keyed by tenant, in the batches they are published in. */
+type EncodedBatches = { key: string; value: Buffer }[][];
+
 const options = benchOptions(BENCH, {
   events: { default: isQuick ? 20_000 : 100_000, min: 1, isInteger: true, help: 'events of the throughput runs' },
   endpoints: {
@@ -285,7 +288,7 @@ void runBench(BENCH, async (bench) => {
    */
   const encodeEvents = async (count: number) => {
     const BATCH = 500;
-    const batches: { key: string; value: Buffer }[][] = [];
+    const batches: EncodedBatches = [];
     for (let sent = 0; sent < count; sent += BATCH) {
       const merchants = Array.from(
         { length: Math.min(BATCH, count - sent) },
@@ -298,7 +301,7 @@ void runBench(BENCH, async (bench) => {
     }
     return batches;
   };
-  const publishEvents = async (batches: readonly { key: string; value: Buffer }[][]) => {
+  const publishEvents = async (batches: EncodedBatches) => {
     for (const batch of batches) {
       bench.signal.throwIfAborted();
       await publisher.publish(topics.events, batch);
@@ -309,7 +312,7 @@ void runBench(BENCH, async (bench) => {
   await publishEvents(await encodeEvents(options.endpoints));
   await awaitDeliveries(receiver, options.endpoints, 'warm-up', 120_000, bench.signal);
   /** Publishes the encoded events and waits for each delivery: when publishing ended, and the receiver's figures. */
-  const deliver = (name: string, batches: readonly { key: string; value: Buffer }[][]) => {
+  const deliver = (name: string, batches: EncodedBatches) => {
     const count = batches.reduce((sum, batch) => sum + batch.length, 0);
     return phase(name, count, 'deliveries', (progress) =>
       Promise.all([
